@@ -1,0 +1,3 @@
+"""Data loaders, synthetic tasks and tf.data pipelines."""
+
+from keras_s2s.data.synthetic import reverse

@@ -1,0 +1,161 @@
+"""Beam search with the GNMT length penalty."""
+
+import tensorflow as tf
+
+from keras_s2s.decoding.decoding_strategy import (
+    DecodingStrategy,
+    serializable,
+    tile_rows,
+    validate_positive_int,
+)
+
+
+@serializable
+class BeamSearch(DecodingStrategy):
+    """Beam search keeping the `beam_size` best hypotheses per sentence.
+
+    Each hypothesis Y carries its log-probability sum log P(Y) (of the tokens
+    emitted, [END] included) and is ranked by the length-normalized score of
+    Wu et al. 2016 (GNMT, "Google's Neural Machine Translation System"):
+
+        lp(Y) = ((5 + |Y|) / 6) ** length_penalty      (|Y| counts [END])
+        score(Y) = log P(Y) / lp(Y)
+
+    At every step the K*V candidate extensions of a sentence's K beams are
+    scored and the top K kept (`tf.math.top_k`); the decoder state and the
+    id / attention histories follow their parent beam. A finished beam stays
+    in the beam and is only extended by [END] (emitted as padding) at zero
+    cost, so its score is frozen. At step 0 only the first beam of each
+    sentence is live (the others start at -inf), so no duplicates appear.
+    This is the algorithm of `tfa.seq2seq.BeamSearchDecoder`.
+
+    Memory is tiled once `B -> B*K` (each sentence's rows repeated K times
+    consecutively) and never gathered: all beams of a sentence share it.
+    Uses only TFLite builtin ops.
+
+    Args:
+        beam_size: K, int >= 1. `beam_size=1` gives exactly the greedy ids.
+        length_penalty: alpha >= 0; 0 ranks by raw log-probability sums.
+        num_return_sequences: n, 1 <= n <= beam_size; the best n hypotheses.
+
+    Returns (via `dynamic_decode`):
+        n = 1: `{"ids": (B, L) int32, "scores": (B,) float32,
+        "attention": (B, L, S) float32}`; n > 1: `(B, n, L)`, `(B, n)`,
+        `(B, n, L, S)`, sorted best first. Scores are length-normalized.
+    """
+
+    aliases = ("beam", "beam_search")
+
+    def __init__(self, beam_size=4, length_penalty=0.6, num_return_sequences=1):
+        beam_size = validate_positive_int("beam_size", beam_size)
+        num_return_sequences = validate_positive_int(
+            "num_return_sequences", num_return_sequences
+        )
+        if num_return_sequences > beam_size:
+            raise ValueError(
+                "`num_return_sequences` must be <= `beam_size` "
+                f"({beam_size}). Received: num_return_sequences={num_return_sequences}"
+            )
+        if (
+            isinstance(length_penalty, bool)
+            or not isinstance(length_penalty, (int, float))
+            or not length_penalty >= 0
+        ):
+            raise ValueError(
+                "`length_penalty` must be a number >= 0. "
+                f"Received: length_penalty={length_penalty!r}"
+            )
+        self.beam_size = beam_size
+        self.length_penalty = float(length_penalty)
+        self.num_return_sequences = num_return_sequences
+
+    def initialize(self, batch_size, initial_state, memory):
+        """Tile state and memory to `B*K` rows; only beam 0 is live."""
+        k = self.beam_size
+        state = tf.nest.map_structure(lambda x: tile_rows(x, k), initial_state)
+        memory = tf.nest.map_structure(lambda x: tile_rows(x, k), memory)
+        num_rows = batch_size * k
+        first = tf.equal(tf.math.floormod(tf.range(num_rows), k), 0)  # (N,)
+        loop_state = {
+            "log_probs": tf.where(first, 0.0, float("-inf")),  # (N,)
+            "lengths": tf.zeros([num_rows], tf.int32),  # (N,)
+        }
+        return state, memory, num_rows, loop_state
+
+    def step(self, t, logits, finished, loop_state, end_id):
+        """Extend every beam by every token and keep the K best per sentence.
+
+        Args:
+            t: scalar int32, the step.
+            logits: `(N, V)` float32 with `N = B*K`.
+            finished: `(N,)` bool, beams that emitted [END] before this step.
+            loop_state: `{"log_probs": (N,), "lengths": (N,) int32}`.
+            end_id: the [END] id.
+
+        Returns:
+            `(token_ids (N,), parent_ids (N,), loop_state)`.
+        """
+        k = self.beam_size
+        num_rows = tf.shape(logits)[0]
+        vocab = tf.shape(logits)[1]
+        batch = num_rows // k
+        step_log_probs = tf.nn.log_softmax(logits)  # (N, V)
+        end_only = tf.where(tf.equal(tf.range(vocab), end_id), 0.0, float("-inf"))
+        step_log_probs = tf.where(  # (N, V) finished beams: [END] at no cost
+            tf.expand_dims(finished, 1), end_only, step_log_probs
+        )
+        total = tf.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, V)
+        lengths = loop_state["lengths"] + tf.cast(tf.logical_not(finished), tf.int32)
+        scores = total / tf.expand_dims(self._penalty(lengths), 1)  # (N, V)
+        scores = tf.reshape(scores, [batch, k * vocab])  # (B, K*V)
+        _, top = tf.math.top_k(scores, k=k)  # (B, K)
+        beam = top // vocab  # (B, K) parent beam within the sentence
+        token_ids = tf.reshape(top - beam * vocab, [num_rows])  # (N,)
+        parents = tf.reshape(beam + tf.expand_dims(tf.range(batch) * k, 1), [num_rows])  # (N,)
+        flat = parents * vocab + token_ids  # (N,) index into total
+        loop_state = {
+            "log_probs": tf.gather(tf.reshape(total, [num_rows * vocab]), flat),
+            "lengths": tf.gather(lengths, parents),  # (N,)
+        }
+        return token_ids, parents, loop_state
+
+    def finalize(self, ids, attention, finished, loop_state, batch_size):
+        """Sort each sentence's beams by normalized score; keep the best n."""
+        k, n = self.beam_size, self.num_return_sequences
+        length = tf.shape(ids)[1]
+        source_length = tf.shape(attention)[2]
+        scores = loop_state["log_probs"] / self._penalty(loop_state["lengths"])  # (N,)
+        scores = tf.reshape(scores, [batch_size, k])  # (B, K)
+        best_scores, best = tf.math.top_k(scores, k=n)  # (B, n)
+        rows = tf.reshape(best + tf.expand_dims(tf.range(batch_size) * k, 1), [-1])  # (B*n,)
+        best_ids = tf.gather(ids, rows)  # (B*n, L)
+        best_attention = tf.gather(attention, rows)  # (B*n, L, S)
+        if n == 1:
+            return {
+                "ids": tf.reshape(best_ids, [batch_size, length]),
+                "scores": tf.reshape(best_scores, [batch_size]),
+                "attention": tf.reshape(
+                    best_attention, [batch_size, length, source_length]
+                ),
+            }
+        return {
+            "ids": tf.reshape(best_ids, [batch_size, n, length]),
+            "scores": best_scores,
+            "attention": tf.reshape(
+                best_attention, [batch_size, n, length, source_length]
+            ),
+        }
+
+    def _penalty(self, lengths):
+        """GNMT lp = ((5 + |Y|) / 6) ** alpha, `(N,)`; 1 when alpha = 0."""
+        lengths = tf.cast(lengths, tf.float32)
+        if self.length_penalty == 0:
+            return tf.ones_like(lengths)
+        return tf.pow((5.0 + lengths) / 6.0, self.length_penalty)
+
+    def get_config(self):
+        return {
+            "beam_size": self.beam_size,
+            "length_penalty": self.length_penalty,
+            "num_return_sequences": self.num_return_sequences,
+        }

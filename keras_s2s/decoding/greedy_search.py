@@ -1,0 +1,51 @@
+"""Greedy search: the most likely token at every step."""
+
+import tensorflow as tf
+
+from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
+
+
+@serializable
+class GreedySearch(DecodingStrategy):
+    """Greedy decoding: emit the argmax token at every step.
+
+        y_t = argmax_v logits_t[v]
+        score = sum_t log_softmax(logits_t)[y_t]   (up to and including [END])
+
+    Deterministic and the cheapest strategy; equal to `BeamSearch` with
+    `beam_size=1`. Ties go to the lowest token id. Uses only TFLite builtin
+    ops (ARG_MAX, LOG_SOFTMAX, REDUCE_MAX).
+
+    Example:
+
+    ```python
+    strategy = keras_s2s.decoding.GreedySearch()
+    out = strategy(step_fn, initial_state, memory, max_length=20)
+    out["ids"]  # (B, L) int32
+    ```
+
+    Returns (via `dynamic_decode`):
+        `{"ids": (B, L) int32, "scores": (B,) float32,
+        "attention": (B, L, S) float32}`, the score being the sum of the
+        log-probabilities of the emitted tokens, [END] included.
+    """
+
+    aliases = ("greedy", "greedy_search")
+
+    def step(self, t, logits, finished, loop_state, end_id):
+        """Pick the argmax token; add its log-probability to unfinished rows.
+
+        Args:
+            t: scalar int32, the step.
+            logits: `(N, V)` float32.
+            finished: `(N,)` bool, rows that emitted [END] before this step.
+            loop_state: `{"scores": (N,) float32}`.
+            end_id: the [END] id (unused).
+
+        Returns:
+            `(token_ids (N,) int32, None, loop_state)`.
+        """
+        token_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (N,)
+        best = tf.reduce_max(tf.nn.log_softmax(logits), axis=-1)  # (N,)
+        scores = loop_state["scores"] + tf.where(finished, 0.0, best)  # (N,)
+        return token_ids, None, {"scores": scores}

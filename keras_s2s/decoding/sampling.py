@@ -1,0 +1,99 @@
+"""Random sampling with temperature and optional top-k truncation."""
+
+import tensorflow as tf
+
+from keras_s2s.decoding.decoding_strategy import (
+    DecodingStrategy,
+    serializable,
+    take_along_rows,
+)
+
+
+@serializable
+class Sampling(DecodingStrategy):
+    """Ancestral sampling from the softened, optionally truncated softmax.
+
+        p_t(v) ∝ exp(logits_t[v] / temperature)   over the `top_k` best v
+        y_t ~ p_t
+        score = sum_t log_softmax(logits_t)[y_t]   (the model's log-prob,
+                                                    untempered, [END] included)
+
+    Reproducible: with an integer `seed` the draw of step `t` uses the
+    stateless seed `fold_in([seed, 0], t)`, so equal seeds give equal outputs
+    in eager mode, in a `tf.function` and in a SavedModel. With `seed=None` a
+    fresh seed is drawn per decode call. `top_k=1` is greedy search, and a
+    temperature going to 0 approaches greedy search.
+
+    Args:
+        temperature: float > 0, divides the logits (< 1 sharpens, > 1 flattens).
+        top_k: `None` (the whole vocabulary) or int >= 1, sample among the
+            `top_k` most likely tokens only (Fan et al. 2018). Tokens tied with
+            the k-th logit are kept too.
+        seed: `None` or int, the seed of the stateless random ops.
+
+    Returns (via `dynamic_decode`):
+        `{"ids": (B, L) int32, "scores": (B,) float32,
+        "attention": (B, L, S) float32}`.
+    """
+
+    aliases = ("sampling", "sample", "random")
+
+    def __init__(self, temperature=1.0, top_k=None, seed=None):
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+            raise ValueError(
+                f"`temperature` must be a number > 0. Received: temperature={temperature!r}"
+            )
+        if not temperature > 0:
+            raise ValueError(
+                f"`temperature` must be > 0. Received: temperature={temperature!r}"
+            )
+        if top_k is not None:
+            if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+                raise ValueError(
+                    f"`top_k` must be None or an integer >= 1. Received: top_k={top_k!r}"
+                )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
+        self.temperature = float(temperature)
+        self.top_k = top_k
+        self.seed = seed
+
+    def initialize(self, batch_size, initial_state, memory):
+        """One row per sentence, a zero score, and the `(2,)` stateless seed."""
+        if self.seed is None:
+            seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)  # (2,)
+        else:
+            seed = tf.constant([self.seed % (2**31 - 1), 0], tf.int32)  # (2,)
+        loop_state = {"scores": tf.zeros([batch_size], tf.float32), "seed": seed}
+        return initial_state, memory, batch_size, loop_state
+
+    def step(self, t, logits, finished, loop_state, end_id):
+        """Draw one token per row from the tempered, truncated softmax.
+
+        Args:
+            t: scalar int32, the step.
+            logits: `(N, V)` float32.
+            finished: `(N,)` bool, rows that emitted [END] before this step.
+            loop_state: `{"scores": (N,), "seed": (2,)}`.
+            end_id: the [END] id (unused).
+
+        Returns:
+            `(token_ids (N,) int32, None, loop_state)`.
+        """
+        seed = tf.reshape(loop_state["seed"], [2])  # (2,)
+        scaled = logits / self.temperature  # (N, V)
+        if self.top_k is not None:
+            k = tf.minimum(self.top_k, tf.shape(logits)[1])
+            kth = tf.math.top_k(scaled, k=k).values[:, -1:]  # (N, 1)
+            scaled = tf.where(scaled < kth, float("-inf"), scaled)  # (N, V)
+        step_seed = tf.random.experimental.stateless_fold_in(seed, t)  # (2,)
+        token_ids = tf.random.stateless_categorical(
+            scaled, 1, seed=step_seed, dtype=tf.int32
+        )[:, 0]  # (N,)
+        log_probs = tf.nn.log_softmax(logits)  # (N, V)
+        picked = take_along_rows(log_probs, token_ids)  # (N,)
+        scores = loop_state["scores"] + tf.where(finished, 0.0, picked)  # (N,)
+        return token_ids, None, {"scores": scores, "seed": seed}
+
+    def get_config(self):
+        return {"temperature": self.temperature, "top_k": self.top_k, "seed": self.seed}

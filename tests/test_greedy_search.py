@@ -1,0 +1,121 @@
+"""GreedySearch driven by hand-made step functions (no model)."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from decoding_fakes import (
+    A,
+    B,
+    C,
+    END,
+    GARDEN_PATH,
+    LOOP,
+    SHORT,
+    START,
+    TableStep,
+    random_program,
+)
+
+from keras_s2s.decoding import GreedySearch, dynamic_decode, get
+
+
+def test_argmax_and_per_row_stop():
+    """Each row follows its argmax path and stops at its own [END]."""
+    step = TableStep(GARDEN_PATH, SHORT, LOOP)
+    state, memory = step.initial([0, 1, 2], width=6)
+    out = GreedySearch()(step, state, memory, max_length=5)
+
+    np.testing.assert_array_equal(
+        out["ids"].numpy(),
+        [
+            [A, C, END, 0, 0],  # 0.5 * 0.8 * 0.8
+            [B, END, 0, 0, 0],  # 0.6 * 0.9
+            [A, A, A, A, A],  # never ends: cut at max_length
+        ],
+    )
+    np.testing.assert_allclose(
+        out["scores"].numpy(),
+        [
+            math.log(0.5 * 0.8 * 0.8),
+            math.log(0.6 * 0.9),
+            math.log(0.9 * 0.7**4),
+        ],
+        rtol=1e-5,
+    )
+    assert out["ids"].dtype == tf.int32 and out["scores"].dtype == tf.float32
+
+
+def test_attention_rows_zero_after_end():
+    """Attention of step t is the step function's; rows after [END] are 0."""
+    step = TableStep(GARDEN_PATH, SHORT)
+    state, memory = step.initial([0, 1], width=4)
+    out = dynamic_decode(step, state, memory, "greedy", max_length=4)
+    att = out["attention"].numpy()
+    assert att.shape == (2, 3, 4)  # L = 3 steps run, S = 4
+    # The fake's attention is the history of tokens fed so far.
+    np.testing.assert_array_equal(att[0], [[START, 0, 0, 0], [START, A, 0, 0], [START, A, C, 0]])
+    np.testing.assert_array_equal(att[1], [[START, 0, 0, 0], [START, B, 0, 0], [0, 0, 0, 0]])
+
+
+def test_feeds_previous_token_and_end_after_finishing():
+    step = TableStep(SHORT, LOOP)
+    state, memory = step.initial([0, 1], width=4)
+    dynamic_decode(step, state, memory, GreedySearch(), max_length=3)
+    fed = [c[0].numpy().tolist() for c in step.calls]
+    assert fed == [[START, START], [B, A], [END, A]]
+
+
+def test_early_stop_when_all_finished():
+    step = TableStep(SHORT, GARDEN_PATH)
+    state, memory = step.initial([0, 1], width=20)
+    out = dynamic_decode(step, state, memory, "greedy", max_length=20)
+    assert out["ids"].shape == (2, 3)
+    assert len(step.calls) == 3
+
+
+def test_ties_go_to_lowest_id():
+    table = np.zeros([1, 7, 7], np.float32)  # uniform logits everywhere
+    step = TableStep(table)
+    state, memory = step.initial([0], width=2)
+    out = dynamic_decode(step, state, memory, "greedy", max_length=2)
+    np.testing.assert_array_equal(out["ids"].numpy(), [[0, 0]])
+    np.testing.assert_allclose(out["scores"].numpy(), [2 * -math.log(7)], rtol=1e-6)
+
+
+def test_in_tf_function_with_unknown_batch():
+    step = TableStep(random_program(1), random_program(2))
+    eager_state, eager_memory = step.initial([0, 1, 1, 0], width=6)
+    expected = dynamic_decode(step, eager_state, eager_memory, "greedy", max_length=6)
+
+    @tf.function(
+        input_signature=[
+            {"t": tf.TensorSpec([None, 1]), "hist": tf.TensorSpec([None, None])},
+            {"program": tf.TensorSpec([None], tf.int32)},
+        ]
+    )
+    def decode(state, memory):
+        return dynamic_decode(step, state, memory, "greedy", max_length=6)
+
+    got = decode(eager_state, eager_memory)
+    np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy())
+    np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy())
+    np.testing.assert_array_equal(got["attention"].numpy(), expected["attention"].numpy())
+    state, memory = step.initial([1], width=6)
+    assert decode(state, memory)["ids"].shape[0] == 1  # same trace, new B
+
+
+def test_config_and_get():
+    strategy = GreedySearch()
+    assert strategy.get_config() == {}
+    assert GreedySearch.from_config({}) == strategy
+    assert isinstance(get("greedy"), GreedySearch)
+    assert isinstance(get("GreedySearch"), GreedySearch)
+    assert isinstance(get(None), GreedySearch)
+    assert get(strategy) is strategy
+
+
+def test_unknown_name_raises():
+    with pytest.raises(ValueError, match="Received: strategy='greedyy'"):
+        get("greedyy")

@@ -1,0 +1,198 @@
+"""BeamSearch driven by hand-made step functions (no model)."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from decoding_fakes import (
+    A,
+    B,
+    C,
+    END,
+    GARDEN_PATH,
+    LOOP,
+    SHORT,
+    START,
+    V,
+    TableStep,
+    random_program,
+)
+
+from keras_s2s.decoding import BeamSearch, GreedySearch, dynamic_decode, get
+
+
+def decode(strategy, programs, tables=(GARDEN_PATH,), max_length=3, width=None):
+    step = TableStep(*tables)
+    state, memory = step.initial(programs, width=width or max_length)
+    return dynamic_decode(step, state, memory, strategy, max_length=max_length), step
+
+
+def test_beam_beats_greedy_on_garden_path():
+    greedy, _ = decode(GreedySearch(), [0])
+    beam, _ = decode(BeamSearch(beam_size=2, length_penalty=0.0), [0])
+    np.testing.assert_array_equal(greedy["ids"].numpy(), [[A, C, END]])
+    np.testing.assert_allclose(greedy["scores"].numpy(), [math.log(0.32)], rtol=1e-5)
+    np.testing.assert_array_equal(beam["ids"].numpy(), [[B, END, 0]])
+    np.testing.assert_allclose(beam["scores"].numpy(), [math.log(0.36)], rtol=1e-5)
+
+
+def test_finished_beam_kept_with_frozen_score_and_end_masking():
+    """[b, END] finishes at step 1 and survives step 2 unchanged, although the
+    table's row after [END] prefers `a` (0.99): it is only padded."""
+    out, _ = decode(BeamSearch(2, 0.0, num_return_sequences=2), [0], max_length=10)
+    assert out["ids"].shape == (1, 2, 3)  # all beams finished after 3 steps
+    np.testing.assert_array_equal(out["ids"].numpy(), [[[B, END, 0], [A, C, END]]])
+    np.testing.assert_allclose(
+        out["scores"].numpy(), [[math.log(0.36), math.log(0.32)]], rtol=1e-5
+    )
+    att = out["attention"].numpy()  # (1, 2, 3, 10): history of fed tokens
+    np.testing.assert_array_equal(att[0, 0, :, :3], [[START, 0, 0], [START, B, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(att[0, 1, :, :3], [[START, 0, 0], [START, A, 0], [START, A, C]])
+
+
+@pytest.mark.parametrize(
+    "alpha, winner",
+    [(0.0, [B, END, 0]), (0.6, [B, END, 0]), (1.0, [A, C, END])],
+)
+def test_gnmt_length_penalty_changes_winner(alpha, winner):
+    """score = log P / ((5 + |Y|) / 6) ** alpha, |Y| counting [END]:
+    [b, END]:    log 0.36 / (7/6)^a  ->  -1.0217, -0.9314, -0.8757
+    [a, c, END]: log 0.32 / (8/6)^a  ->  -1.1394, -0.9587, -0.8546"""
+    out, _ = decode(BeamSearch(2, alpha, num_return_sequences=2), [0])
+    short = math.log(0.36) / (7 / 6) ** alpha
+    long = math.log(0.32) / (8 / 6) ** alpha
+    np.testing.assert_array_equal(out["ids"].numpy()[0, 0], winner)
+    np.testing.assert_allclose(
+        out["scores"].numpy()[0], sorted([short, long], reverse=True), rtol=1e-5
+    )
+
+
+def test_num_return_sequences_sorted_and_distinct():
+    out, _ = decode(BeamSearch(3, 0.6, num_return_sequences=3), [0, 1], (GARDEN_PATH, SHORT))
+    ids, scores = out["ids"].numpy(), out["scores"].numpy()
+    assert ids.shape[:2] == (2, 3) and scores.shape == (2, 3)
+    assert out["attention"].shape[:3] == (2, 3, ids.shape[2])
+    assert np.all(np.diff(scores, axis=1) <= 0)  # best first
+    for b in range(2):  # step 0 has one live beam: no duplicate hypotheses
+        assert len({tuple(row) for row in ids[b]}) == 3
+
+
+def test_beam_size_one_equals_greedy():
+    tables = tuple(random_program(seed) for seed in range(3))
+    greedy, _ = decode("greedy", [0, 1, 2, 1], tables, max_length=7)
+    for alpha in (0.0, 0.6):
+        beam, _ = decode(BeamSearch(1, alpha), [0, 1, 2, 1], tables, max_length=7)
+        np.testing.assert_array_equal(beam["ids"].numpy(), greedy["ids"].numpy())
+        np.testing.assert_array_equal(
+            beam["attention"].numpy(), greedy["attention"].numpy()
+        )
+    beam, _ = decode(BeamSearch(1, 0.0), [0, 1, 2, 1], tables, max_length=7)
+    np.testing.assert_allclose(beam["scores"].numpy(), greedy["scores"].numpy(), rtol=1e-5)
+
+
+def exhaustive(table, max_length, alpha):
+    """All hypotheses of a (T, V, V) log-prob table, best normalized first."""
+    log_probs = table - np.log(np.exp(table).sum(-1, keepdims=True))
+    hyps = []
+    for length in range(1, max_length + 1):
+        for ys in itertools.product(range(V), repeat=length):
+            if END in ys[:-1] or (length < max_length and ys[-1] != END):
+                continue
+            fed = (START,) + ys[:-1]
+            lp = sum(log_probs[min(t, len(table) - 1), fed[t], y] for t, y in enumerate(ys))
+            hyps.append((lp / ((5 + length) / 6) ** alpha, ys))
+    return sorted(hyps, reverse=True)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6])
+def test_wide_beam_equals_exhaustive_search(alpha):
+    """With K >= V^(max_length-1) no prefix is pruned: the top n are exact."""
+    table = random_program(7, scale=1.5)
+    out, _ = decode(
+        BeamSearch(V * V, alpha, num_return_sequences=5), [0], (table,), max_length=3
+    )
+    expected = exhaustive(table, 3, alpha)[:5]
+    for j, (score, ys) in enumerate(expected):
+        row = list(ys) + [0] * (3 - len(ys))
+        np.testing.assert_array_equal(out["ids"].numpy()[0, j], row)
+        np.testing.assert_allclose(out["scores"].numpy()[0, j], score, rtol=1e-4)
+
+
+def test_state_and_history_follow_parent_beam():
+    """The fake's state records the tokens it was fed; returned as attention,
+    row t of every hypothesis must read [START] + ids[:t] (until [END])."""
+    tables = (random_program(11, steps=6, scale=1.0), random_program(12, steps=6, scale=1.0))
+    out, _ = decode(BeamSearch(4, 0.6, 4), [0, 1], tables, max_length=6)
+    ids, att = out["ids"].numpy(), out["attention"].numpy()
+    for b, j in itertools.product(range(2), range(4)):
+        seq = list(ids[b, j])
+        stop = seq.index(END) + 1 if END in seq else len(seq)
+        for t in range(len(seq)):
+            expected = [START] + seq[:t] if t < stop else []
+            expected = expected + [0] * (att.shape[-1] - len(expected))
+            np.testing.assert_array_equal(att[b, j, t], expected)
+
+
+def test_memory_tiled_once_never_gathered():
+    step = TableStep(GARDEN_PATH, SHORT, LOOP)
+    state, memory = step.initial([2, 0, 1], width=4)
+    dynamic_decode(step, state, memory, BeamSearch(3), max_length=4)
+    first = step.calls[0][1]["program"]
+    np.testing.assert_array_equal(first.numpy(), [2, 2, 2, 0, 0, 0, 1, 1, 1])
+    assert all(call[1]["program"] is first for call in step.calls)
+
+
+def test_in_tf_function_with_unknown_batch():
+    tables = (random_program(3), random_program(4))
+    expected, step = decode(BeamSearch(3, 0.6, 2), [0, 1, 1], tables, max_length=5)
+    state, memory = step.initial([0, 1, 1], width=5)
+
+    @tf.function(
+        input_signature=[
+            {"t": tf.TensorSpec([None, 1]), "hist": tf.TensorSpec([None, None])},
+            {"program": tf.TensorSpec([None], tf.int32)},
+        ]
+    )
+    def run(state, memory):
+        return dynamic_decode(step, state, memory, BeamSearch(3, 0.6, 2), max_length=5)
+
+    got = run(state, memory)
+    for key in ("ids", "attention"):
+        np.testing.assert_array_equal(got[key].numpy(), expected[key].numpy())
+    np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy(), rtol=1e-6)
+
+
+def test_empty_batch():
+    out, step = decode(BeamSearch(3, num_return_sequences=2), [], max_length=4)
+    assert out["ids"].shape == (0, 2, 0) and out["ids"].dtype == tf.int32
+    assert out["scores"].shape == (0, 2)
+    assert out["attention"].shape == (0, 2, 0, 0)
+    assert step.calls == []
+    out, _ = decode(BeamSearch(3), [], max_length=4)
+    assert out["ids"].shape == (0, 0) and out["scores"].shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"beam_size": 0}, "Received: beam_size=0"),
+        ({"beam_size": 2.5}, "Received: beam_size=2.5"),
+        ({"beam_size": 2, "num_return_sequences": 3}, "Received: num_return_sequences=3"),
+        ({"num_return_sequences": 0}, "Received: num_return_sequences=0"),
+        ({"length_penalty": -1.0}, "Received: length_penalty=-1.0"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        BeamSearch(**kwargs)
+
+
+def test_config_round_trip():
+    strategy = BeamSearch(5, 1.0, 2)
+    config = strategy.get_config()
+    assert config == {"beam_size": 5, "length_penalty": 1.0, "num_return_sequences": 2}
+    assert BeamSearch.from_config(config) == strategy
+    assert get({"class_name": "BeamSearch", "config": config}) == strategy
+    assert get("beam") == BeamSearch()

@@ -1,0 +1,122 @@
+"""Sampling driven by hand-made step functions (no model)."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from decoding_fakes import A, B, END, START, TableStep, program, random_program
+
+from keras_s2s.decoding import Sampling, dynamic_decode, get
+
+TABLES = tuple(random_program(seed, steps=5, scale=1.0) for seed in (21, 22))
+PROGRAMS = [0, 1] * 16  # 32 rows
+
+
+def sample(strategy, programs=PROGRAMS, tables=TABLES, max_length=6):
+    step = TableStep(*tables)
+    state, memory = step.initial(programs, width=max_length)
+    return dynamic_decode(step, state, memory, strategy, max_length=max_length)
+
+
+def test_reproducible_by_seed():
+    first = sample(Sampling(seed=7))
+    again = sample(Sampling(seed=7))
+    other = sample(Sampling(seed=8))
+    np.testing.assert_array_equal(first["ids"].numpy(), again["ids"].numpy())
+    np.testing.assert_array_equal(first["scores"].numpy(), again["scores"].numpy())
+    assert not np.array_equal(first["ids"].numpy(), other["ids"].numpy())
+    # Rows running the same program draw independently.
+    assert len({tuple(r) for r in first["ids"].numpy()[0::2]}) > 1
+
+
+def test_same_draws_in_tf_function():
+    expected = sample(Sampling(temperature=0.8, top_k=4, seed=3))
+    step = TableStep(*TABLES)
+    state, memory = step.initial(PROGRAMS, width=6)
+    run = tf.function(
+        lambda s, m: dynamic_decode(
+            step, s, m, Sampling(temperature=0.8, top_k=4, seed=3), max_length=6
+        )
+    )
+    got = run(state, memory)
+    np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy())
+    np.testing.assert_allclose(got["scores"].numpy(), expected["scores"].numpy(), rtol=1e-6)
+
+
+def test_top_k_one_equals_greedy():
+    greedy = sample("greedy")
+    top1 = sample(Sampling(top_k=1, seed=0))
+    np.testing.assert_array_equal(top1["ids"].numpy(), greedy["ids"].numpy())
+    np.testing.assert_allclose(top1["scores"].numpy(), greedy["scores"].numpy(), rtol=1e-6)
+
+
+def test_small_temperature_approaches_greedy():
+    greedy = sample("greedy")
+    cold = sample(Sampling(temperature=1e-4, seed=1))
+    np.testing.assert_array_equal(cold["ids"].numpy(), greedy["ids"].numpy())
+
+
+def test_top_k_restricts_support():
+    """Every token drawn with top_k=2 is one of the 2 most likely after the
+    token fed (the fake is first-order per step)."""
+    out = sample(Sampling(top_k=2, seed=5))
+    ids = out["ids"].numpy()
+    for row, prog in zip(ids, PROGRAMS):
+        fed = START
+        for t, token in enumerate(row):
+            if token == 0:
+                break
+            best2 = np.argsort(-TABLES[prog][min(t, 4), fed])[:2]
+            assert token in best2
+            fed = token
+
+
+def test_frequencies_follow_the_softmax_and_scores_are_untempered():
+    table = program({START: {A: 0.7, B: 0.3}, A: {END: 1.0}, B: {END: 1.0}})
+    out = sample(Sampling(seed=11), programs=[0] * 2000, tables=(table,), max_length=3)
+    ids = out["ids"].numpy()
+    assert ids.shape == (2000, 2)  # every row ends at step 1: early stop
+    assert set(ids[:, 1]) == {END}
+    assert abs(np.mean(ids[:, 0] == A) - 0.7) < 0.04
+    expected = np.where(ids[:, 0] == A, math.log(0.7), math.log(0.3))
+    np.testing.assert_allclose(out["scores"].numpy(), expected, rtol=1e-5)
+    # A temperature changes the draws, not what a score means.
+    hot = sample(Sampling(temperature=3.0, seed=11), [0] * 500, (table,), 3)
+    expected = np.where(hot["ids"].numpy()[:, 0] == A, math.log(0.7), math.log(0.3))
+    np.testing.assert_allclose(hot["scores"].numpy(), expected, rtol=1e-5)
+
+
+def test_unseeded_runs():
+    out = sample(Sampling())
+    assert out["ids"].shape[0] == len(PROGRAMS)
+
+
+def test_empty_batch():
+    out = sample(Sampling(seed=1), programs=[])
+    assert out["ids"].shape == (0, 0) and out["scores"].shape == (0,)
+    assert out["attention"].shape == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": 0}, "Received: temperature=0"),
+        ({"temperature": -1.0}, "Received: temperature=-1.0"),
+        ({"top_k": 0}, "Received: top_k=0"),
+        ({"top_k": 1.5}, "Received: top_k=1.5"),
+        ({"seed": "x"}, "Received: seed='x'"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Sampling(**kwargs)
+
+
+def test_config_round_trip():
+    strategy = Sampling(temperature=0.5, top_k=10, seed=42)
+    config = strategy.get_config()
+    assert config == {"temperature": 0.5, "top_k": 10, "seed": 42}
+    assert Sampling.from_config(config) == strategy
+    assert get({"class_name": "keras_s2s>Sampling", "config": config}) == strategy
+    assert get("sampling") == Sampling()

@@ -1,0 +1,29 @@
+# keras_s2s — the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export KERAS_BACKEND ?= tensorflow
+
+.PHONY: install test test-slow demo clean
+
+$(STAMP): setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,litert,eval,plot]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
+
+demo: $(STAMP)
+	$(PY) -m keras_s2s.cli demo
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,196 @@
+"""The attention base layer: masking, softmax, dropout and the weighted sum."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class BaseAttention(keras.layers.Layer):
+    """Base class of the attention layers: everything but the score function.
+
+    A subclass computes raw scores only. The base layer turns them into
+    weights and a context vector:
+
+        weights = softmax(score(q, k))  over unmasked source positions
+        context = sum_j weights_j * v_j
+
+    Work that depends only on the source (the key projection `W_k k` of
+    additive attention, `W k` of Luong's "general" score, the head
+    projections of multi-head attention) is done by `prepare_memory`, once
+    per source sentence; `attend` then scores any number of queries against
+    that memory. `call` is exactly `attend(query, *prepare_memory(...))`, so
+    a decoder that prepares the memory once and calls `attend` at every step
+    runs the same computation as the teacher-forced call.
+
+    Subclasses implement `build`, `project_keys(key)` (default: identity),
+    `project_values(value)` (default: identity), `score(query, keys)` and,
+    optionally, `project_output(context)`.
+
+    Args:
+        dropout: float in `[0, 1)`, fraction of the attention weights dropped
+            during training.
+        **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        query: `(B, Tq, dq)`, or `(B, dq)` for a single decoder step.
+        value: `(B, Tv, dv)`.
+        key: optional `(B, Tv, dk)`; defaults to `value`.
+        query_mask: optional bool `(B, Tq)` (or `(B,)` for a rank-2
+            query); masked query rows get zero context and zero weights.
+        value_mask: optional bool `(B, Tv)`, `True` where the query may
+            attend. Both masks are filled in implicitly from Keras masks
+            (e.g. `Embedding(mask_zero=True)`) in the functional API.
+        return_attention_scores: bool, also return the weights.
+        training: bool, whether dropout is applied.
+
+    Returns:
+        context `(B, Tq, dv)` (or `(B, dv)`), and with
+        `return_attention_scores=True` also the weights `(B, Tq, Tv)` (or
+        `(B, Tv)`; `(B, H, Tq, Tv)` for multi-head attention). Weight rows
+        sum to 1 over unmasked positions and are exactly 0 where masked; a
+        fully masked row gives zero weights and zero context, never NaN.
+    """
+
+    def __init__(self, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(
+                "`dropout` must be a float in [0, 1). "
+                f"Received: dropout={dropout!r}"
+            )
+        self.dropout = float(dropout)
+        self.supports_masking = True
+        self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+
+    # --- hooks for subclasses -------------------------------------------
+    def project_keys(self, key):
+        """Source-side key transform, computed once per source: `(B, Tv, ·)`."""
+        return key
+
+    def project_values(self, value):
+        """Source-side value transform, computed once per source."""
+        return value
+
+    def score(self, query, keys):
+        """Raw scores `(B, Tq, Tv)` (or `(B, H, Tq, Tv)`) of `query` `(B, Tq, dq)`."""
+        raise NotImplementedError
+
+    def project_output(self, context):
+        """Maps the weighted sum to the output; identity unless multi-head."""
+        return context
+
+    # --- the shared computation ------------------------------------------
+    def prepare_memory(self, value, key=None):
+        """Source-side work done once per source sentence.
+
+        Returns:
+            `(keys, values)`: the projected keys and values that `attend`
+            scores queries against.
+        """
+        key = value if key is None else key
+        self._check_rank(value, 3, "value")
+        self._check_rank(key, 3, "key")
+        return self.project_keys(key), self.project_values(value)
+
+    def attend(
+        self,
+        query,
+        keys,
+        values,
+        query_mask=None,
+        value_mask=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        """Attends `query` to a memory made by `prepare_memory`."""
+        single_step = len(query.shape) == 2
+        if single_step:
+            query = ops.expand_dims(query, 1)  # (B, 1, dq)
+            if query_mask is not None:
+                query_mask = ops.expand_dims(query_mask, 1)  # (B, 1)
+        else:
+            self._check_rank(query, 3, "query")
+        scores = self.score(query, keys)  # (B, [H,] Tq, Tv)
+        weights = self._masked_softmax(scores, query_mask, value_mask)
+        dropped = self._dropout_layer(weights, training=training)
+        context = ops.matmul(dropped, values)  # (B, [H,] Tq, dv)
+        context = self.project_output(context)  # (B, Tq, dv)
+        if query_mask is not None:
+            q = ops.cast(query_mask, context.dtype)  # (B, Tq)
+            context = context * ops.expand_dims(q, -1)  # (B, Tq, dv)
+        if single_step:
+            context = ops.squeeze(context, 1)  # (B, dv)
+            weights = ops.squeeze(weights, -2)  # (B, [H,] Tv)
+        if return_attention_scores:
+            return context, weights
+        return context
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        keys, values = self.prepare_memory(value, key)
+        return self.attend(
+            query,
+            keys,
+            values,
+            query_mask=query_mask,
+            value_mask=value_mask,
+            return_attention_scores=return_attention_scores,
+            training=training,
+        )
+
+    def compute_mask(self, query, previous_mask=None, **kwargs):
+        return previous_mask
+
+    # --- helpers -----------------------------------------------------------
+    def _masked_softmax(self, scores, query_mask, value_mask):
+        """Softmax over the last axis in float32; exactly 0 where masked."""
+        scores = ops.cast(scores, "float32")
+        mask = self._combined_mask(scores, query_mask, value_mask)
+        if mask is not None:
+            scores = ops.where(mask, scores, -1e9)
+        weights = ops.softmax(scores, axis=-1)
+        if mask is not None:
+            # A fully masked row would be uniform: zero it (and every masked
+            # entry) exactly.
+            weights = weights * ops.cast(mask, weights.dtype)
+        return ops.cast(weights, self.compute_dtype)
+
+    def _combined_mask(self, scores, query_mask, value_mask):
+        """Bool mask broadcastable to `scores` `(B, [H,] Tq, Tv)`, or None."""
+        heads = len(scores.shape) == 4
+        mask = None
+        if value_mask is not None:
+            mask = ops.expand_dims(ops.cast(value_mask, "bool"), 1)  # (B,1,Tv)
+        if query_mask is not None:
+            q = ops.expand_dims(ops.cast(query_mask, "bool"), -1)  # (B,Tq,1)
+            mask = q if mask is None else ops.logical_and(mask, q)
+        causal = self._causal_mask(scores)
+        if causal is not None:
+            mask = causal if mask is None else ops.logical_and(mask, causal)
+        if mask is not None and heads:
+            mask = ops.expand_dims(mask, 1)  # (B, 1, Tq, Tv)
+        return mask
+
+    def _causal_mask(self, scores):
+        """Lower-triangular `(1, Tq, Tv)` mask, or None when not causal."""
+        return None
+
+    def _check_rank(self, x, rank, name):
+        if len(x.shape) != rank:
+            raise ValueError(
+                f"{self.__class__.__name__} expects `{name}` of rank {rank}. "
+                f"Received: {name}.shape={tuple(x.shape)}"
+            )
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {"dropout": self.dropout}
+        return {**base_config, **config}

@@ -1,0 +1,216 @@
+"""The encoder/decoder model with attention."""
+
+import keras
+import tensorflow as tf
+
+from keras_s2s import decoding
+from keras_s2s.layers.attention_decoder import AttentionDecoder
+from keras_s2s.layers.rnn_encoder import RNNEncoder
+from keras_s2s.models.masked_token_accuracy import MaskedTokenAccuracy
+
+PAD_ID = 0
+
+
+@keras.saving.register_keras_serializable(package="keras_s2s")
+class Seq2Seq(keras.Model):
+    """An RNN encoder/decoder with attention, as a functional Keras model.
+
+    p(y | x) = Π_t softmax(W_o h̃_t)[y_t]
+
+    where the encoder (`RNNEncoder`) reads the source `x` and the decoder
+    (`AttentionDecoder`) attends to the encoder outputs at every target step
+    (Bahdanau et al. 2015; Luong et al. 2015). With `attention=None`, only
+    the encoder's final state reaches the decoder (the fixed-length context
+    vector of Cho et al. 2014).
+
+    Inputs: `{"source_ids": (B, S) int32, "target_ids": (B, T) int32}`, both
+    0-padded; `target_ids` is `[START] y_1 … y_{T-1}` (teacher forcing).
+    Output: logits `(B, T, target_vocab_size)` predicting `y_1 … y_T`.
+
+    Args:
+        source_vocab_size: int, source vocabulary size (ids 0–3 are special).
+        target_vocab_size: int, target vocabulary size.
+        embedding_dim: int, size of the token embeddings.
+        units: int, recurrent hidden size (per direction in the encoder).
+        cell: `"gru"` or `"lstm"`.
+        bidirectional: bool, bidirectional encoder.
+        num_layers: int, recurrent layers in the encoder and in the decoder.
+        dropout: float in `[0, 1)`.
+        attention: `"additive"`, `"multiplicative"`, `"scaled_dot"`, an
+            attention layer, or None (no-attention baseline).
+        input_feeding: bool, Luong's input feeding.
+
+    Example:
+    ```python
+    model = keras_s2s.models.Seq2Seq(8000, 8000, attention="additive")
+    model.compile()
+    model.fit(dataset, epochs=10)
+    ```
+    """
+
+    def __init__(
+        self,
+        source_vocab_size,
+        target_vocab_size,
+        embedding_dim=256,
+        units=256,
+        cell="gru",
+        bidirectional=True,
+        num_layers=1,
+        dropout=0.0,
+        attention="additive",
+        input_feeding=False,
+        **kwargs,
+    ):
+        # === Layers ===
+        self.encoder = RNNEncoder(
+            source_vocab_size,
+            embedding_dim,
+            units,
+            cell=cell,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            name="encoder",
+        )
+        self.decoder = AttentionDecoder(
+            target_vocab_size,
+            embedding_dim,
+            units,
+            attention=attention,
+            cell=cell,
+            num_layers=num_layers,
+            dropout=dropout,
+            input_feeding=input_feeding,
+            name="decoder",
+        )
+
+        # === Functional Model ===
+        source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+        target_ids = keras.Input(shape=(None,), dtype="int32", name="target_ids")
+        encoder_outputs, encoder_state = self.encoder(source_ids)
+        logits = self.decoder(target_ids, encoder_outputs, encoder_state)
+        super().__init__(
+            inputs={"source_ids": source_ids, "target_ids": target_ids},
+            outputs=logits,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.attention = attention
+        self.input_feeding = input_feeding
+
+    def compile(self, optimizer="default", loss="default", metrics="default", **kwargs):
+        """Configures training; with no arguments: Adam (lr 1e-3, clipnorm 1),
+        cross-entropy that ignores padding, masked token accuracy."""
+        if optimizer == "default":
+            optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
+        if loss == "default":
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, ignore_class=PAD_ID
+            )
+        if metrics == "default":
+            metrics = [MaskedTokenAccuracy(pad_id=PAD_ID)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def generate(self, source_ids, strategy="greedy", max_length=None):
+        """Decodes translations of `source_ids` token by token.
+
+        The encoder runs once; the decoder's source-side attention memory
+        is prepared once per sentence; then `keras_s2s.decoding` drives the
+        same decoder layer that `fit` trained, one `step` at a time, in a
+        single graph loop.
+
+        Args:
+            source_ids: int `(B, S)`, 0-padded source ids.
+            strategy: `"greedy"`, `"beam"`, `"sampling"`, a config dict or a
+                strategy instance (`GreedySearch()`, `BeamSearch(...)`, ...).
+            max_length: int, the most tokens generated ([END] included);
+                default `2 * S + 10`.
+
+        Returns:
+            dict with `"ids"` int32 `(B, L)`, `"scores"` float32 `(B,)` and
+            `"attention"` float32 `(B, L, S)`; with beam search and
+            `num_return_sequences=n > 1`: `(B, n, L)`, `(B, n)`,
+            `(B, n, L, S)`.
+        """
+        strategy = decoding.get(strategy)
+        source_ids = self._check_source_ids(source_ids)
+        if max_length is None:
+            max_length = 2 * tf.shape(source_ids)[1] + 10
+        elif not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+            raise ValueError(
+                f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
+            )
+        max_length = tf.convert_to_tensor(max_length, tf.int32)
+        if tf.executing_eagerly():
+            return self._compiled_generate(strategy)(source_ids, max_length)
+        return self._generate(source_ids, max_length, strategy)
+
+    def _generate(self, source_ids, max_length, strategy):
+        encoder_outputs, encoder_state = self.encoder(source_ids, training=False)
+        memory = self.decoder.prepare_memory(encoder_outputs, source_ids != 0)
+        state = self.decoder.initial_state(encoder_state)
+        return decoding.dynamic_decode(
+            self.decoder.step, state, memory, strategy, max_length=max_length
+        )
+
+    def _compiled_generate(self, strategy):
+        """A `tf.function` per strategy config, traced once per model."""
+        cache = self.__dict__.setdefault("_generate_functions", {})
+        key = repr(strategy)
+        if key not in cache:
+            cache[key] = tf.function(
+                lambda ids, n: self._generate(ids, n, strategy),
+                input_signature=[
+                    tf.TensorSpec((None, None), tf.int32),
+                    tf.TensorSpec((), tf.int32),
+                ],
+                reduce_retracing=True,
+            )
+        return cache[key]
+
+    def _check_source_ids(self, source_ids):
+        source_ids = tf.convert_to_tensor(source_ids)
+        if not source_ids.dtype.is_integer:
+            raise ValueError(
+                "`source_ids` must be integer token ids. "
+                f"Received: source_ids.dtype={source_ids.dtype.name}"
+            )
+        if source_ids.shape.rank != 2:
+            raise ValueError(
+                "`source_ids` must have shape (batch, length). "
+                f"Received: source_ids.shape={tuple(source_ids.shape)}"
+            )
+        return tf.cast(source_ids, tf.int32)
+
+    def get_config(self):
+        attention = self.attention
+        if isinstance(attention, keras.layers.Layer):
+            attention = keras.saving.serialize_keras_object(attention)
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "source_vocab_size": self.source_vocab_size,
+            "target_vocab_size": self.target_vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "cell": self.cell,
+            "bidirectional": self.bidirectional,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "attention": attention,
+            "input_feeding": self.input_feeding,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

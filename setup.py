@@ -1,0 +1,39 @@
+"""keras-s2s: sequence-to-sequence models with attention for Keras 3."""
+
+import pathlib
+import re
+
+from setuptools import find_packages, setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "keras_s2s" / "__init__.py").read_text()
+).group(1)
+
+setup(
+    name="keras-s2s",
+    version=VERSION,
+    description=(
+        "Sequence-to-sequence models with attention for Keras 3: Bahdanau, "
+        "Luong and scaled dot-product attention, beam search, TF Serving and "
+        "LiteRT export."
+    ),
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_s2s", "keras_s2s.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tensorflow-text>=2.21,<2.22",
+        "keras>=3.15,<3.16",
+        "numpy",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "hypothesis>=6"],
+        "litert": ["ai-edge-litert>=2.0"],
+        "eval": ["sacrebleu>=2.4"],
+        "plot": ["matplotlib>=3.8"],
+    },
+    entry_points={"console_scripts": ["keras-s2s=keras_s2s.cli:main"]},
+    license="Apache-2.0",
+)

@@ -101,8 +101,9 @@ def tiny_rnn(vocab=7, hidden=5, seed=0):
     rng = np.random.default_rng(seed)
     emb = tf.constant(rng.normal(size=(vocab, hidden)), tf.float32)
     rec = tf.constant(rng.normal(size=(hidden, hidden)), tf.float32)
-    out = tf.constant(rng.normal(size=(hidden, vocab)) * 2.0, tf.float32)
+    out = tf.constant(rng.normal(size=(hidden, vocab)), tf.float32)
     end_bias = tf.constant(np.eye(vocab)[END], tf.float32)  # (V,)
+    no_start = tf.constant(np.eye(vocab)[START] * -100.0, tf.float32)  # (V,)
 
     def step_fn(token_ids, state, memory):
         h, t = state
@@ -111,7 +112,7 @@ def tiny_rnn(vocab=7, hidden=5, seed=0):
         scores = tf.reduce_sum(keys * tf.expand_dims(h, 1), -1)  # (N, S)
         weights = tf.nn.softmax(tf.where(mask, scores, -1e9), -1)  # (N, S)
         context = tf.reduce_sum(tf.expand_dims(weights, -1) * keys, 1)  # (N, H)
-        logits = tf.matmul(h + context, out) + 1.5 * t * end_bias  # (N, V)
+        logits = tf.matmul(h + context, out) + 0.8 * t * end_bias + no_start  # (N, V)
         return logits, (h, t + 1.0), weights
 
     return step_fn

@@ -1,0 +1,183 @@
+"""dynamic_decode: the loop contract, graph modes, SavedModel and LiteRT."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from decoding_fakes import A, B, C, END, GARDEN_PATH, LOOP, SHORT, START, TableStep, tiny_rnn
+
+from keras_s2s.decoding import (
+    BeamSearch,
+    DecodingStrategy,
+    GreedySearch,
+    Sampling,
+    dynamic_decode,
+)
+
+H = 5  # hidden size of the tiny RNN
+
+
+def rnn_inputs(batch=3, source=4, seed=1):
+    rng = np.random.default_rng(seed)
+    keys = rng.normal(size=(batch, source, H)).astype(np.float32)
+    lengths = rng.integers(1, source + 1, size=batch)
+    mask = np.arange(source)[None, :] < lengths[:, None]
+    h0 = rng.normal(size=(batch, H)).astype(np.float32)
+    return keys, mask, h0
+
+
+def rnn_decoder(strategy):
+    """A tf.function decode: unknown batch, source length and max_length."""
+    step_fn = tiny_rnn()
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, H], tf.float32, name="keys"),
+            tf.TensorSpec([None, None], tf.bool, name="mask"),
+            tf.TensorSpec([None, H], tf.float32, name="h0"),
+            tf.TensorSpec([], tf.int32, name="max_length"),
+        ]
+    )
+    def decode(keys, mask, h0, max_length):
+        t0 = tf.zeros([tf.shape(h0)[0], 1])
+        memory = {"keys": keys, "mask": mask}
+        return dynamic_decode(step_fn, (h0, t0), memory, strategy, max_length=max_length)
+
+    return decode
+
+
+def test_output_contract_and_early_stop():
+    step = TableStep(GARDEN_PATH, SHORT)
+    state, memory = step.initial([0, 1], width=5)
+    out = dynamic_decode(step, state, memory, "greedy", max_length=8)
+    assert set(out) == {"ids", "scores", "attention"}
+    assert out["ids"].shape == (2, 3) and out["ids"].dtype == tf.int32  # L = 3 < 8
+    assert out["scores"].shape == (2,) and out["scores"].dtype == tf.float32
+    assert out["attention"].shape == (2, 3, 5) and out["attention"].dtype == tf.float32
+    np.testing.assert_array_equal(out["ids"].numpy(), [[A, C, END], [B, END, 0]])
+
+
+def test_max_length_caps_the_steps():
+    step = TableStep(LOOP)
+    state, memory = step.initial([0, 0], width=4)
+    out = dynamic_decode(step, state, memory, GreedySearch(), max_length=4)
+    np.testing.assert_array_equal(out["ids"].numpy(), [[A] * 4] * 2)
+    assert len(step.calls) == 4
+
+
+@pytest.mark.parametrize("max_length", [None, 0, -2, 2.5, "3", tf.constant(0)])
+def test_bad_max_length(max_length):
+    step = TableStep(SHORT)
+    state, memory = step.initial([0], width=3)
+    with pytest.raises(ValueError, match="Received: max_length="):
+        dynamic_decode(step, state, memory, "greedy", max_length=max_length)
+
+
+def test_unknown_strategy():
+    step = TableStep(SHORT)
+    state, memory = step.initial([0], width=3)
+    with pytest.raises(ValueError, match="Received: strategy='beem'"):
+        dynamic_decode(step, state, memory, "beem", max_length=3)
+
+
+def test_dynamic_max_length_in_tf_function():
+    decode = rnn_decoder(GreedySearch())
+    keys, mask, h0 = rnn_inputs()
+    full = decode(keys, mask, h0, tf.constant(6))
+    cut = decode(keys, mask, h0, tf.constant(2))
+    assert cut["ids"].shape[1] == min(2, full["ids"].shape[1])
+    np.testing.assert_array_equal(cut["ids"].numpy(), full["ids"].numpy()[:, :2])
+    empty = decode(keys, mask, h0, tf.constant(0))  # dynamic 0: nothing runs
+    assert empty["ids"].shape == (3, 0) and empty["attention"].shape == (3, 0, 0)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", Sampling(seed=1)])
+def test_empty_batch(strategy):
+    step = TableStep(SHORT)
+    state, memory = step.initial([], width=3)
+    out = dynamic_decode(step, state, memory, strategy, max_length=3)
+    assert out["ids"].shape == (0, 0) and out["ids"].dtype == tf.int32
+    assert out["scores"].shape == (0,) and out["attention"].shape == (0, 0, 0)
+    assert step.calls == []
+
+
+def test_nested_state_no_attention_and_explicit_batch_size():
+    """Any state nesting works (a step may return lists for tuples); a step
+    without attention gives (B, L, 0); memory may be empty given batch_size."""
+
+    def step_fn(token_ids, state, memory):
+        (h,), count = state
+        logits = tf.one_hot(tf.fill(tf.shape(token_ids), END), 7) * 5.0  # (N, V)
+        return logits, [[h + 1.0], count + 1.0], None
+
+    state = ((tf.zeros([2, 3]),), tf.zeros([2]))
+    out = dynamic_decode(step_fn, state, (), "beam", batch_size=2, max_length=4)
+    # The best beam ends at once; the others (live at step 0) end at step 1.
+    np.testing.assert_array_equal(out["ids"].numpy(), [[END, 0], [END, 0]])
+    assert out["attention"].shape == (2, 2, 0)
+    with pytest.raises(ValueError, match="Received: batch_size=None"):
+        dynamic_decode(step_fn, (), (), "greedy", max_length=4)
+
+
+def test_float16_logits_and_strategy_call():
+    step = TableStep(GARDEN_PATH)
+    state, memory = step.initial([0], width=3)
+    half = lambda *args: (tf.cast(step(*args)[0], tf.float16),) + step(*args)[1:]
+    out = BeamSearch(2, 0.0)(half, state, memory, max_length=3)
+    np.testing.assert_array_equal(out["ids"].numpy(), [[B, END, 0]])
+    assert out["scores"].dtype == tf.float32
+
+
+def test_custom_strategy_hooks():
+    """A strategy implements only `step`: the loop does the rest."""
+
+    class Second(DecodingStrategy):
+        def step(self, t, logits, finished, loop_state, end_id):
+            ranked = tf.math.top_k(logits, k=2).indices[:, 1]  # runner-up token
+            return tf.where(t >= 2, end_id, ranked), None, loop_state
+
+    step = TableStep(GARDEN_PATH)
+    state, memory = step.initial([0], width=4)
+    out = dynamic_decode(step, state, memory, Second(), max_length=5)
+    np.testing.assert_array_equal(out["ids"].numpy(), [[B, A, END]])
+    np.testing.assert_array_equal(out["scores"].numpy(), [0.0])
+
+
+def test_saved_model_round_trip(tmp_path):
+    module = tf.Module()
+    module.greedy = rnn_decoder(GreedySearch())
+    module.beam = rnn_decoder(BeamSearch(3, 0.6, num_return_sequences=2))
+    keys, mask, h0 = rnn_inputs()
+    expected = {name: getattr(module, name)(keys, mask, h0, 8) for name in ("greedy", "beam")}
+    tf.saved_model.save(module, str(tmp_path / "decode"))
+    loaded = tf.saved_model.load(str(tmp_path / "decode"))
+    for name, want in expected.items():
+        got = getattr(loaded, name)(keys, mask, h0, tf.constant(8))
+        np.testing.assert_array_equal(got["ids"].numpy(), want["ids"].numpy())
+        np.testing.assert_allclose(got["scores"].numpy(), want["scores"].numpy())
+
+
+@pytest.mark.parametrize(
+    "strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 1.0, 2)], ids=str
+)
+def test_litert_builtins_only_same_ids(strategy):
+    """Converts with TFLITE_BUILTINS only (no Flex/custom ops) and runs in the
+    LiteRT interpreter: ids equal the TF ones, for two batch sizes, with the
+    dynamic L (rows finish before max_length)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    decode = rnn_decoder(strategy)
+    module = tf.Module()
+    module.decode = decode
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [decode.get_concrete_function()], module
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    runner = Interpreter(model_content=converter.convert()).get_signature_runner()
+    for batch, source in ((3, 4), (2, 6)):
+        keys, mask, h0 = rnn_inputs(batch, source, seed=batch)
+        want = decode(keys, mask, h0, tf.constant(10))
+        got = runner(keys=keys, mask=mask, h0=h0, max_length=np.array(10, np.int32))
+        assert want["ids"].shape[-1] < 10  # the loop stopped early
+        np.testing.assert_array_equal(got["ids"], want["ids"].numpy())
+        np.testing.assert_allclose(got["scores"], want["scores"].numpy(), atol=1e-5)
+        np.testing.assert_allclose(got["attention"], want["attention"].numpy(), atol=1e-5)

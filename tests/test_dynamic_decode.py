@@ -181,3 +181,29 @@ def test_litert_builtins_only_same_ids(strategy):
         np.testing.assert_array_equal(got["ids"], want["ids"].numpy())
         np.testing.assert_allclose(got["scores"], want["scores"].numpy(), atol=1e-5)
         np.testing.assert_allclose(got["attention"], want["attention"].numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "strategy", ["greedy", BeamSearch(3, 0.6, 3), Sampling(seed=4)], ids=str
+)
+def test_padding_invariants_on_random_tables(strategy):
+    """Whatever the strategy: ids are 0 after the first [END], attention
+    rows are 0 after it, L <= max_length, and L < max_length only if every
+    hypothesis ended; scores are finite."""
+    from decoding_fakes import random_program
+
+    step = TableStep(*(random_program(seed, scale=1.0) for seed in range(4)))
+    state, memory = step.initial([0, 1, 2, 3, 0, 1], width=12)
+    out = dynamic_decode(step, state, memory, strategy, max_length=12)
+    ids = out["ids"].numpy().reshape(-1, out["ids"].shape[-1])
+    att = out["attention"].numpy().reshape(ids.shape + (12,))
+    assert ids.shape[1] <= 12
+    assert np.all(np.isfinite(out["scores"].numpy()))
+    for row, rows_att in zip(ids, att):
+        ended = np.flatnonzero(row == END)
+        if ids.shape[1] < 12:
+            assert ended.size > 0
+        if ended.size:
+            assert np.all(row[ended[0] + 1 :] == 0)
+            assert np.all(rows_att[ended[0] + 1 :] == 0)
+            assert np.all(rows_att[: ended[0] + 1, 0] == START)

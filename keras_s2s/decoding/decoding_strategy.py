@@ -55,10 +55,28 @@ class DecodingStrategy:
         return initial_state, memory, batch_size, loop_state
 
     def step(self, t, logits, finished, loop_state, end_id):
+        """Choose the tokens of step `t` (subclasses implement this).
+
+        Args:
+            t: scalar int32, the step (0 for the first token).
+            logits: `(N, V)` float32, the step function's logits.
+            finished: `(N,)` bool, rows that emitted [END] before this step
+                (whatever is chosen for them is written as 0).
+            loop_state: the strategy's nested tensors from the previous step.
+            end_id: the [END] id.
+
+        Returns:
+            `(token_ids (N,) int32, parent_ids (N,) int32 or None,
+            loop_state)`.
+        """
         raise NotImplementedError
 
     def finalize(self, ids, attention, finished, loop_state, batch_size):
-        """Default: the rows are the sentences, the score is the log-prob sum."""
+        """Build the output dict from the `(N, L)` / `(N, L, S)` histories.
+
+        Default: the rows are the sentences and `loop_state["scores"]` the
+        scores.
+        """
         return {"ids": ids, "scores": loop_state["scores"], "attention": attention}
 
     def get_config(self):

@@ -24,6 +24,10 @@ class Sampling(DecodingStrategy):
     fresh seed is drawn per decode call. `top_k=1` is greedy search, and a
     temperature going to 0 approaches greedy search.
 
+    Runs in `tf.function` and SavedModel (TF Serving). The stateless random
+    ops have no TFLite builtin kernel, so a sampling decode does not convert
+    with `TFLITE_BUILTINS` only (greedy and beam search do).
+
     Args:
         temperature: float > 0, divides the logits (< 1 sharpens, > 1 flattens).
         top_k: `None` (the whole vocabulary) or int >= 1, sample among the

@@ -118,11 +118,17 @@ def test_nested_state_no_attention_and_explicit_batch_size():
         dynamic_decode(step_fn, (), (), "greedy", max_length=4)
 
 
-def test_float16_logits_and_strategy_call():
+def test_float16_logits_and_state_and_strategy_call():
     step = TableStep(GARDEN_PATH)
     state, memory = step.initial([0], width=3)
-    half = lambda *args: (tf.cast(step(*args)[0], tf.float16),) + step(*args)[1:]
-    out = BeamSearch(2, 0.0)(half, state, memory, max_length=3)
+
+    def half(*args):  # a mixed-precision step: float16 logits and state
+        logits, state, attention = step(*args)
+        state = tf.nest.map_structure(lambda x: tf.cast(x, tf.float16), state)
+        return tf.cast(logits, tf.float16), state, attention
+
+    run = tf.function(lambda s, m: BeamSearch(2, 0.0)(half, s, m, max_length=3))
+    out = run(state, memory)  # graph mode: the loop checks dtypes
     np.testing.assert_array_equal(out["ids"].numpy(), [[B, END, 0]])
     assert out["scores"].dtype == tf.float32
 

@@ -102,7 +102,13 @@ def dynamic_decode(
     def body(t, tokens, state, finished, ids, attention, loop_state):
         logits, new_state, step_attention = step_fn(tokens, state, memory)
         logits = tf.cast(logits, tf.float32)  # (N, V)
-        new_state = tf.nest.pack_sequence_as(state, tf.nest.flatten(new_state))
+        new_state = tf.nest.pack_sequence_as(  # same nesting and dtypes as state
+            state,
+            [
+                tf.cast(new, old.dtype)
+                for new, old in zip(tf.nest.flatten(new_state), tf.nest.flatten(state))
+            ],
+        )
         new_tokens, parents, loop_state = strategy.step(
             t, logits, finished, loop_state, end_id
         )

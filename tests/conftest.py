@@ -15,3 +15,34 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def _seed():
     keras.utils.set_random_seed(1234)
     yield
+
+
+@pytest.fixture(scope="session")
+def trained_reverse():
+    """A small additive-attention model trained ~15 s on the reverse task.
+
+    The target vocabulary lacks the symbol "q", so references with "q"
+    contain [UNK] (used by the `replace_unknown` tests). Trained to roughly
+    95% token accuracy: good, not perfect, so search strategies can differ.
+    """
+    import numpy as np
+
+    from keras_s2s import data, text
+    from keras_s2s.models import Seq2Seq
+
+    keras.utils.set_random_seed(7)
+    sources, targets = data.reverse(4000, seed=0)
+    source_tokenizer = text.WordTokenizer.train(sources)
+    target_tokenizer = text.WordTokenizer(
+        vocabulary=[t for t in source_tokenizer.vocabulary if t != "q"]
+    )
+    src = source_tokenizer(sources).numpy()
+    tgt = target_tokenizer(targets).numpy()
+    model = Seq2Seq(
+        source_tokenizer.vocab_size, target_tokenizer.vocab_size, embedding_dim=32, units=64
+    )
+    model.compile()
+    model.fit({"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:],
+              batch_size=64, epochs=4, verbose=0)
+    assert np.isfinite(model.evaluate({"source_ids": src[:64], "target_ids": tgt[:64, :-1]}, tgt[:64, 1:], verbose=0)[0])
+    return model, source_tokenizer, target_tokenizer

@@ -196,3 +196,12 @@ def test_config_round_trip():
     assert BeamSearch.from_config(config) == strategy
     assert get({"class_name": "BeamSearch", "config": config}) == strategy
     assert get("beam") == BeamSearch()
+    assert get("Beam_Search") == BeamSearch()
+    assert get(BeamSearch) == BeamSearch()
+    assert get({"name": "beam", "beam_size": 5, "length_penalty": 1.0}) == BeamSearch(5, 1.0)
+    import keras
+
+    assert get(keras.saving.serialize_keras_object(strategy)) == strategy
+    assert keras.saving.deserialize_keras_object(
+        keras.saving.serialize_keras_object(strategy)
+    ) == strategy

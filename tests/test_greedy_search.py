@@ -25,7 +25,7 @@ def test_argmax_and_per_row_stop():
     """Each row follows its argmax path and stops at its own [END]."""
     step = TableStep(GARDEN_PATH, SHORT, LOOP)
     state, memory = step.initial([0, 1, 2], width=6)
-    out = GreedySearch()(step, state, memory, max_length=5)
+    out = GreedySearch()(step, state, memory, 5)  # max_length=5
 
     np.testing.assert_array_equal(
         out["ids"].numpy(),
@@ -117,5 +117,9 @@ def test_config_and_get():
 
 
 def test_unknown_name_raises():
-    with pytest.raises(ValueError, match="Received: strategy='greedyy'"):
+    with pytest.raises(ValueError, match="Received: strategy=.greedyy."):
         get("greedyy")
+    with pytest.raises(ValueError, match="Received: strategy=3"):
+        get(3)
+    with pytest.raises(ValueError, match="Received: strategy="):
+        get({"class_name": "Nucleus", "config": {}})

@@ -43,11 +43,13 @@ class DecodingStrategy:
         for name in (cls.__name__,) + tuple(cls.aliases):
             _REGISTRY[name.lower()] = cls
 
-    def __call__(self, step_fn, initial_state, memory, **kwargs):
+    def __call__(self, step_fn, initial_state, memory, max_length=None, **kwargs):
         """Decode with this strategy; see `keras_s2s.decoding.dynamic_decode`."""
         from keras_s2s.decoding.dynamic_decode import dynamic_decode
 
-        return dynamic_decode(step_fn, initial_state, memory, self, **kwargs)
+        return dynamic_decode(
+            step_fn, initial_state, memory, self, max_length=max_length, **kwargs
+        )
 
     def initialize(self, batch_size, initial_state, memory):
         """Default: one decoding row per sentence, a zero running score."""
@@ -101,11 +103,12 @@ def get(identifier):
     """Return a `DecodingStrategy` from an instance, a name or a config dict.
 
     Args:
-        identifier: a `DecodingStrategy` (returned as is); a name, one of
-            `"greedy"`, `"beam"`, `"sampling"` (or the class name); a config
-            dict `{"class_name": "BeamSearch", "config": {...}}` as written by
-            `keras.saving.serialize_keras_object`; or `None` for
-            `GreedySearch()`.
+        identifier: a `DecodingStrategy` instance (returned as is) or class
+            (instantiated with defaults); a name: `"greedy"`, `"beam"`,
+            `"sampling"` (or the class name, any case); a config dict, either
+            Keras style `{"class_name": "BeamSearch", "config": {...}}` (as
+            written by `keras.saving.serialize_keras_object`) or flat
+            `{"name": "beam", "beam_size": 8}`; or `None` for `GreedySearch()`.
 
     Returns:
         A `DecodingStrategy` instance.
@@ -117,27 +120,34 @@ def get(identifier):
         identifier = "greedy"
     if isinstance(identifier, DecodingStrategy):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, DecodingStrategy):
+        return identifier()
     if isinstance(identifier, str):
-        cls = _REGISTRY.get(identifier.lower())
-        if cls is None:
-            raise ValueError(
-                "Unknown decoding strategy. Expected one of "
-                f"{sorted(a for c in set(_REGISTRY.values()) for a in c.aliases)}. "
-                f"Received: strategy={identifier!r}"
-            )
-        return cls()
-    if isinstance(identifier, dict) and "class_name" in identifier:
-        name = str(identifier["class_name"]).split(">")[-1]
-        cls = _REGISTRY.get(name.lower())
-        if cls is None:
-            raise ValueError(
-                f"Unknown decoding strategy. Received: strategy={identifier!r}"
-            )
-        return cls.from_config(dict(identifier.get("config") or {}))
+        return _lookup(identifier, identifier)()
+    if isinstance(identifier, dict):
+        config = dict(identifier)
+        name = config.pop("class_name", None) or config.pop("name", None)
+        if isinstance(name, str):
+            config.pop("module", None)
+            config.pop("registered_name", None)
+            if "config" in config:
+                config = dict(config.pop("config") or {})
+            return _lookup(name.split(">")[-1], identifier).from_config(config)
     raise ValueError(
         "Could not interpret the decoding strategy: expected a DecodingStrategy, "
         f"a name or a config dict. Received: strategy={identifier!r}"
     )
+
+
+def _lookup(name, identifier):
+    cls = _REGISTRY.get(name.lower())
+    if cls is None:
+        names = sorted(a for c in set(_REGISTRY.values()) for a in c.aliases)
+        raise ValueError(
+            f"Unknown decoding strategy {name!r}. Expected one of {names}. "
+            f"Received: strategy={identifier!r}"
+        )
+    return cls
 
 
 def serializable(cls):

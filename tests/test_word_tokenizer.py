@@ -53,3 +53,48 @@ def test_vocab_size_and_min_frequency_honoured():
 def test_bad_vocab_size_raises(bad):
     with pytest.raises(ValueError, match=f"Received: vocab_size={bad}"):
         WordTokenizer.train(CORPUS, vocab_size=bad)
+
+
+def test_edge_cases_have_defined_ids():
+    tok = WordTokenizer(["a", "dog", ".", "😀", "собака", "\ufffd"], ragged=True)
+    texts = ["", "\t \n", "a 😀dog", "dog собака 狗", b"dog \xff\xfe", "a " * 5000]
+    ids = tok(texts).to_list()
+    assert ids[:5] == [
+        [2, 3], [2, 3],
+        [2, 4, 7, 5, 3],   # emoji is a word of its own
+        [2, 5, 8, 1, 3],   # mixed scripts split on whitespace, unknown → [UNK]
+        [2, 5, 9, 9, 3],   # each invalid byte → U+FFFD (a symbol word)
+    ]
+    assert ids[5] == [2] + [4] * 5000 + [3]
+    assert tok.detokenize(tok(texts[2:4])).numpy().tolist() == [
+        "a 😀 dog".encode(), "dog собака [UNK]".encode()]
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("de", "Ein Mann sagt: „Hallo!“"),
+        ("fr", "Un homme dit : « Bonjour » !"),
+        ("es", "¿Dónde está el perro?"),
+    ],
+)
+def test_language_joining(language, text):
+    tok = WordTokenizer.train([text], language=language)
+    assert tok.detokenize(tok([text])).numpy()[0].decode() == text
+
+
+def test_language_none_and_no_punctuation_split():
+    tok = WordTokenizer.train(["a, b."], language=None)
+    assert tok.detokenize(tok(["a, b."])).numpy().tolist() == [b"a , b ."]
+    tok = WordTokenizer.train(["a, b."], split_punctuation=False)
+    assert tok.vocabulary[4:] == ["a,", "b."]
+    with pytest.raises(ValueError, match="Received: language='klingon'"):
+        WordTokenizer(language="klingon")
+    with pytest.raises(ValueError, match="Received: split_punctuation='yes'"):
+        WordTokenizer(split_punctuation="yes")
+
+
+def test_lowercase():
+    tok = WordTokenizer.train(["The Dog"], lowercase=True)
+    assert tok.vocabulary[4:] == ["dog", "the"]
+    assert tok(["THE DOG"]).numpy().tolist() == [[2, 5, 4, 3]]

@@ -143,7 +143,24 @@ class SubwordTokenizer(BaseTokenizer):
             include_joiner_token=True,
             joiner=SUFFIX_INDICATOR,
         )
-        return vocabulary[:vocab_size]
+        if len(vocabulary) <= vocab_size:
+            return vocabulary
+        # The learner may overshoot when its threshold search runs out; drop
+        # the rarest multi-character pieces, keeping every single character
+        # (and its ## form) so that no known character becomes [UNK].
+        def is_char(token):
+            return len(token) == 1 or (
+                token.startswith(SUFFIX_INDICATOR)
+                and len(token) == len(SUFFIX_INDICATOR) + 1
+            )
+
+        essential = [t for t in vocabulary if t in vocab_lib.SPECIAL_TOKENS or is_char(t)]
+        room = vocab_size - len(essential)
+        if room < 0:
+            return vocabulary[:vocab_size]
+        keep = set(essential)
+        keep.update([t for t in vocabulary if t not in keep][:room])
+        return [t for t in vocabulary if t in keep]
 
     def _build_lookup(self, vocabulary):
         self._wordpiece = tf_text.FastWordpieceTokenizer(

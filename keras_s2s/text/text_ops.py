@@ -14,7 +14,8 @@ Normalization (`normalize_text`):
 Joining (`join_tokens`) undoes word and punctuation splitting "the way the
 language writes it". For every language: a suffix piece (`##ing`) attaches to
 the piece before it; `.`, `,` and `:` between two digits join both sides
-(`3.5`, `10:30`); `'`, `’`, `-` and `/` join both sides (`l'homme`,
+(`3.5`, `10:30`); `.` between single letters joins both sides (`J.P.`,
+`e.g.`); `'`, `’`, `-` and `/` join both sides (`l'homme`,
 `T-shirt`, `25/01/05`); straight double quotes alternate opening / closing.
 Then, per language:
 
@@ -155,12 +156,20 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         digit_sep = (
             is_sep & ~is_first & _shift(ends_digit, 1) & next_starts_digit & has_next
         )
+        # Initials: a period between single-letter words (J.P., U.S.A., e.g.).
+        letter = _match(flat, r"\p{L}")
+        if suffix_indicator:
+            letter = letter & ~tf.concat([is_suffix[1:], [False]], 0)
+        next_letter = tf.concat([letter[1:], [False]], 0)
+        initial_sep = (
+            _match(flat, r"\.") & ~is_first & _shift(letter, 1) & next_letter & has_next
+        )
         attach = attach | (
             is_close
             | is_both
             | closing_quote
             | digit_sep
-            | _shift(is_open | is_both | opening_quote | digit_sep, 1)
+            | _shift(is_open | is_both | opening_quote | digit_sep | initial_sep, 1)
         )
     separator = tf.where(is_first | attach, "", " ")
     pieces = tf.strings.join([separator, text])

@@ -137,6 +137,19 @@ class Translator:
         return tf.reshape(text, shape)
 
 
+    def export_saved_model(self, path, **kwargs):
+        """Writes a TF Serving SavedModel; see `keras_s2s.export.export_saved_model`."""
+        from keras_s2s.export import export_saved_model
+
+        return export_saved_model(self, path, **kwargs)
+
+    def export_litert(self, path, quantization=None, **kwargs):
+        """Writes a builtin-ops `.tflite` model; see `keras_s2s.export.export_litert`."""
+        from keras_s2s.export import export_litert
+
+        return export_litert(self, path, quantization=quantization, **kwargs)
+
+
 def _check_texts(texts):
     if isinstance(texts, (str, bytes)):
         raise ValueError(

@@ -15,6 +15,7 @@ def dynamic_decode(
     max_length=None,
     start_id=2,
     end_id=3,
+    attention_size=None,
 ):
     """Decode token by token with a step function in a single `tf.while_loop`.
 
@@ -62,6 +63,11 @@ def dynamic_decode(
             [END] included. A positive int or a scalar int32 tensor.
         start_id: the [START] id fed at step 0.
         end_id: the [END] id.
+        attention_size: `S`, int or scalar int tensor, when the caller knows
+            it (the source length). The attention buffer then has its final
+            width from the start and keeps one shape through the loop, which
+            the TFLite `WHILE` kernel needs (a buffer that grows inside the
+            loop converts, but the converted model fails at run time).
 
     Returns:
         A dict with `"ids"` int32 `(B, L)` (without [START], with [END] when
@@ -86,13 +92,14 @@ def dynamic_decode(
         batch_size, initial_state, memory
     )
     positions = tf.range(max_length)  # (max_length,)
+    width = 0 if attention_size is None else attention_size
     loop_vars = (
         tf.constant(0, tf.int32),  # t
         tf.fill([num_rows], tf.constant(start_id, tf.int32)),  # (N,) next input
         state,
         tf.zeros([num_rows], tf.bool),  # (N,) finished
         tf.zeros([num_rows, max_length], tf.int32),  # (N, max_length) ids
-        tf.zeros([num_rows, max_length, 0], tf.float32),  # (N, max_length, S)
+        tf.zeros([num_rows, max_length, width], tf.float32),  # (N, max_length, S)
         loop_state,
     )
 

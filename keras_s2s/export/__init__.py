@@ -1,0 +1,22 @@
+"""Exporters: a SavedModel for TF Serving and a LiteRT model for mobile."""
+
+from keras_s2s.export.litert_exporter import export_litert
+from keras_s2s.export.saved_model_exporter import export_saved_model
+from keras_s2s.export.stepwise_encoder import stepwise_encode
+from keras_s2s.export.translation_module import TranslationModule
+
+FORMATS = ("saved_model", "litert")
+
+
+def export(translator, path, format="saved_model", **kwargs):
+    """Exports `translator` to `path` in `format` (`"saved_model"` or `"litert"`).
+
+    Keyword arguments go to `export_saved_model` / `export_litert`
+    (`overwrite`, `max_source_length`, `max_target_length`, and for LiteRT
+    `quantization`).
+    """
+    if format == "saved_model":
+        return export_saved_model(translator, path, **kwargs)
+    if format == "litert":
+        return export_litert(translator, path, **kwargs)
+    raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")

@@ -157,10 +157,25 @@ class Seq2Seq(keras.Model):
 
     def _generate(self, source_ids, max_length, strategy):
         encoder_outputs, encoder_state = self.encoder(source_ids, training=False)
+        return self.decode_encoded(
+            source_ids, encoder_outputs, encoder_state, strategy, max_length
+        )
+
+    def decode_encoded(self, source_ids, encoder_outputs, encoder_state, strategy, max_length):
+        """Decodes from an encoding of `source_ids` (graph-mode building block).
+
+        `generate` passes the Keras encoder's outputs; the LiteRT exporter
+        passes the same encoder run cell by cell. Both then share this path.
+        """
         memory = self.decoder.prepare_memory(encoder_outputs, source_ids != 0)
         state = self.decoder.initial_state(encoder_state)
         return decoding.dynamic_decode(
-            self.decoder.step, state, memory, strategy, max_length=max_length
+            self.decoder.step,
+            state,
+            memory,
+            strategy,
+            max_length=max_length,
+            attention_size=tf.shape(source_ids)[1],
         )
 
     def _compiled_generate(self, strategy):

@@ -295,7 +295,8 @@ class BaseTokenizer(keras.layers.Layer):
                 f"Token ids must have a known rank >= 1. Received: shape={ids.shape}"
             )
         outer_shape = tf.shape(ids)[:-1]
-        ids = tf.reshape(ids, [-1, tf.shape(ids)[-1]])
+        # Explicit row count: with L = 0, a -1 would be ambiguous.
+        ids = tf.reshape(ids, [tf.reduce_prod(outer_shape), tf.shape(ids)[-1]])
         before_end = tf.equal(
             tf.cumsum(tf.cast(tf.equal(ids, vocab_lib.END_ID), tf.int32), axis=1), 0
         )

@@ -33,6 +33,8 @@ setup(
         "litert": ["ai-edge-litert>=2.0"],
         "eval": ["sacrebleu>=2.4"],
         "plot": ["matplotlib>=3.8"],
+        "serving": ["tensorflow-serving-api>=2.21,<2.22"],
+        "bench": ["keras-hub>=0.32,<0.33"],
     },
     entry_points={"console_scripts": ["keras-s2s=keras_s2s.cli:main"]},
     license="Apache-2.0",

@@ -120,3 +120,22 @@ def test_multi30k_round_trip_lowercase_french():
     back = tok.detokenize(tok(texts[:500])).numpy().tolist()
     assert back == tok.normalize(texts[:500]).numpy().tolist()
     assert back[0] == "un homme avec un chapeau orange regardant quelque chose.".encode()
+
+
+@pytest.mark.slow
+@needs_multi30k
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
+def test_multi30k_train_vocabulary_round_trips_val(language):
+    """8000-piece vocabulary learned on train: val has no [UNK] and only the
+    known spacing ambiguities differ from the normalized text."""
+    other = "en" if language != "en" else "de"
+    train, _ = multi30k("train", source=language, target=other, data_dir=MULTI30K)
+    val, _ = multi30k("val", source=language, target=other, data_dir=MULTI30K)
+    tok = SubwordTokenizer.train(train, vocab_size=8000, language=language)
+    assert 0.95 * 8000 <= tok.vocab_size <= 8000
+    ids = tok(val)
+    assert int(tf.reduce_sum(tf.cast(ids == 1, tf.int32))) == 0
+    back = tok.detokenize(ids).numpy()
+    normalized = tok.normalize(val).numpy()
+    mismatches = [i for i in range(len(val)) if back[i] != normalized[i]]
+    assert mismatches == sorted(KNOWN_MISMATCHES[language])

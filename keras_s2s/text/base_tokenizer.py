@@ -10,6 +10,15 @@ from keras_s2s.text import text_ops
 from keras_s2s.text import vocabulary as vocab_lib
 
 
+def _check_int(name, value, minimum, note=""):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
+        value < minimum
+    ):
+        raise ValueError(
+            f"`{name}` must be an int >= {minimum} {note}. Received: {name}={value!r}"
+        )
+
+
 class BaseTokenizer(keras.layers.Layer):
     """Base Keras layer: normalize, split, look up, wrap in [START] ... [END].
 
@@ -61,15 +70,8 @@ class BaseTokenizer(keras.layers.Layer):
                 f"{text_ops.NORMALIZATION_FORMS} or None. "
                 f"Received: normalization={normalization!r}"
             )
-        if max_length is not None and (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, (int, np.integer))
-            or max_length < 2
-        ):
-            raise ValueError(
-                "`max_length` must be None or an int >= 2 (room for [START] "
-                f"and [END]). Received: max_length={max_length!r}"
-            )
+        if max_length is not None:
+            _check_int("max_length", max_length, 2, "or None (room for [START], [END])")
         if not isinstance(ragged, bool):
             raise ValueError(f"`ragged` must be a bool. Received: ragged={ragged!r}")
         self.lowercase = lowercase
@@ -145,24 +147,9 @@ class BaseTokenizer(keras.layers.Layer):
 
     @classmethod
     def _train(cls, texts, vocab_size, min_frequency, learn_kwargs, kwargs):
-        if vocab_size is not None and (
-            isinstance(vocab_size, bool)
-            or not isinstance(vocab_size, (int, np.integer))
-            or vocab_size <= len(vocab_lib.SPECIAL_TOKENS)
-        ):
-            raise ValueError(
-                "`vocab_size` must be an int > 4 (the 4 special tokens "
-                f"included) or None. Received: vocab_size={vocab_size!r}"
-            )
-        if (
-            isinstance(min_frequency, bool)
-            or not isinstance(min_frequency, (int, np.integer))
-            or min_frequency < 1
-        ):
-            raise ValueError(
-                "`min_frequency` must be an int >= 1. "
-                f"Received: min_frequency={min_frequency!r}"
-            )
+        if vocab_size is not None:
+            _check_int("vocab_size", vocab_size, 5, "(the 4 special tokens included)")
+        _check_int("min_frequency", min_frequency, 1)
         untrained = cls(vocabulary=None, **kwargs)
         split = tf.function(
             lambda t: untrained._pretokenize(untrained.normalize(t)),

@@ -1,0 +1,42 @@
+"""Smoke test: benchmarks/data_pipeline.py --quick runs and reports its figures."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "benchmarks" / "data_pipeline.py"
+
+
+def shared_data_dir():
+    root = os.environ.get("KERAS_S2S_DATA")
+    if root:
+        return pathlib.Path(root)
+    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_quick_run_reports_rates_and_padding(tmp_path):
+    # Multi30k when available, else the synthetic task (no download ever).
+    has_multi30k = (shared_data_dir() / "multi30k" / "train.de.gz").is_file()
+    corpus = "multi30k" if has_multi30k else "reverse"
+    out = tmp_path / "results.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_S2S_DATA=str(shared_data_dir()))
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--corpus", corpus,
+         "--limit", "256", "--train-batches", "2", "--json", str(out)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pipeline (bucketed):" in proc.stdout
+    assert "train step (Seq2Seq defaults, model.fit):" in proc.stdout
+    results = json.loads(out.read_text())
+    assert results["pairs"] == 256
+    assert results["source_vocab_size"] <= 500
+    for key in ("pipeline_sentences_per_s_bucketed", "pipeline_sentences_per_s_unbucketed",
+                "train_sentences_per_s"):
+        assert results[key] > 0
+    assert 0 <= results["padding_fraction_bucketed"] < results["padding_fraction_unbucketed"] < 1
+    assert results["pipeline_over_train"] == (
+        results["pipeline_sentences_per_s_bucketed"] / results["train_sentences_per_s"])

@@ -69,12 +69,27 @@ def test_detokenize_stops_at_end_ignores_padding_and_nests(cls):
     assert ragged.numpy().tolist() == [b"a dog.", b""]
 
 
+def test_detokenize_empty_shapes(cls):
+    tok = make(cls)
+    assert tok.detokenize(tf.zeros([2, 0], tf.int32)).numpy().tolist() == [b"", b""]
+    assert tok.detokenize(tf.zeros([0, 5], tf.int32)).shape == (0,)
+    assert tok.detokenize(tf.zeros([2, 3, 0], tf.int32)).shape == (2, 3)
+
+
 def test_unknown_and_out_of_range_ids_render_as_unk(cls):
     tok = make(cls)
     assert tok.detokenize([[1, 4], [999, -1]]).numpy().tolist()[1] in (
         b"[UNK] [UNK]", b"[UNK][UNK]")
     assert tok.ids_to_tokens([[2, 4, 3, 999]]).numpy().tolist() == [
         [b"[START]", VOCABS[cls][0].encode(), b"[END]", b"[UNK]"]]
+
+
+def test_tokens_to_text_joins_with_the_tokenizer_rule(cls):
+    joined = make(cls).tokens_to_text([["a", "dog", "."], []]).numpy().tolist()
+    assert joined == {WordTokenizer: [b"a dog.", b""], CharTokenizer: [b"adog.", b""],
+                      SubwordTokenizer: [b"a dog.", b""]}[cls]
+    assert make(cls).tokens_to_text(tf.ragged.constant([["d", "##o"]])).numpy().tolist() == [
+        {WordTokenizer: b"d ##o", CharTokenizer: b"d##o", SubwordTokenizer: b"do"}[cls]]
 
 
 def test_round_trip_equals_normalized_text(cls):

@@ -10,6 +10,11 @@ from keras_s2s.text import text_ops
 from keras_s2s.text import vocabulary as vocab_lib
 
 
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
+
+
 def _check_int(name, value, minimum, note=""):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
         value < minimum
@@ -58,22 +63,15 @@ class BaseTokenizer(keras.layers.Layer):
         kwargs.pop("trainable", None)
         kwargs.pop("dtype", None)
         super().__init__(trainable=False, **kwargs)
-        if not isinstance(lowercase, bool):
+        _check_bool("lowercase", lowercase)
+        _check_bool("ragged", ragged)
+        if normalization not in (None,) + text_ops.NORMALIZATION_FORMS:
             raise ValueError(
-                f"`lowercase` must be a bool. Received: lowercase={lowercase!r}"
-            )
-        if normalization is not None and normalization not in (
-            text_ops.NORMALIZATION_FORMS
-        ):
-            raise ValueError(
-                "`normalization` must be one of "
-                f"{text_ops.NORMALIZATION_FORMS} or None. "
-                f"Received: normalization={normalization!r}"
+                f"`normalization` must be one of {text_ops.NORMALIZATION_FORMS} "
+                f"or None. Received: normalization={normalization!r}"
             )
         if max_length is not None:
             _check_int("max_length", max_length, 2, "or None (room for [START], [END])")
-        if not isinstance(ragged, bool):
-            raise ValueError(f"`ragged` must be a bool. Received: ragged={ragged!r}")
         self.lowercase = lowercase
         self.normalization = normalization
         self.max_length = None if max_length is None else int(max_length)
@@ -87,7 +85,6 @@ class BaseTokenizer(keras.layers.Layer):
             self._build_lookup(self._vocabulary)
         self.built = True
 
-    # ----------------------------------------------------------- subclass API
     def _build_lookup(self, vocabulary):
         """Builds the string → id lookup (default: a static hash table)."""
         self._table = tf.lookup.StaticHashTable(
@@ -110,7 +107,6 @@ class BaseTokenizer(keras.layers.Layer):
         """Joins ragged `(B, None)` token strings into `(B,)` strings."""
         raise NotImplementedError
 
-    # ------------------------------------------------------------ vocabulary
     @property
     def vocabulary(self):
         """The vocabulary as a list of `str` (special tokens first)."""
@@ -165,7 +161,6 @@ class BaseTokenizer(keras.layers.Layer):
     def _vocabulary_from_counts(cls, counts, vocab_size, min_frequency):
         return vocab_lib.vocabulary_from_counts(counts, vocab_size, min_frequency)
 
-    # ---------------------------------------------------------- tokenization
     def normalize(self, texts):
         """Normalizes text exactly as `call` does before splitting.
 
@@ -226,7 +221,6 @@ class BaseTokenizer(keras.layers.Layer):
             shape = shape[:1]
         return keras.KerasTensor(shape + (None,), dtype="int32", ragged=self.ragged)
 
-    # -------------------------------------------------------- detokenization
     def ids_to_tokens(self, ids):
         """Maps ids to their token strings (special tokens kept).
 
@@ -252,6 +246,24 @@ class BaseTokenizer(keras.layers.Layer):
         valid = (ids >= 0) & (ids < self.vocab_size)
         ids = tf.where(valid, ids, vocab_lib.UNK_ID)
         return tf.gather(self._vocab_tensor, ids)
+
+    def tokens_to_text(self, tokens):
+        """Joins token strings into text with this tokenizer's joining rule.
+
+        The text part of `detokenize`, for callers that edit tokens first
+        (e.g. replace [UNK] by a copied source word): `##` pieces attach to
+        their word (subword), punctuation follows `language` (word, subword),
+        characters are concatenated (char). Special tokens are not removed.
+
+        Args:
+            tokens: `tf.RaggedTensor` (or nested list) of strings, `(B, None)`.
+
+        Returns:
+            `tf.string` tensor of shape `(B,)`.
+        """
+        if not isinstance(tokens, tf.RaggedTensor):
+            tokens = tf.ragged.constant(tokens, dtype=tf.string)
+        return self._join(tokens)
 
     def detokenize(self, ids):
         """Turns ids back into text.
@@ -296,13 +308,7 @@ class BaseTokenizer(keras.layers.Layer):
         config = super().get_config()
         config.pop("trainable", None)
         config.pop("dtype", None)
-        config.update(
-            {
-                "vocabulary": self._vocabulary,
-                "lowercase": self.lowercase,
-                "normalization": self.normalization,
-                "max_length": self.max_length,
-                "ragged": self.ragged,
-            }
-        )
+        config.update(vocabulary=self._vocabulary, lowercase=self.lowercase,
+                      normalization=self.normalization, max_length=self.max_length,
+                      ragged=self.ragged)
         return config

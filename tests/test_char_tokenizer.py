@@ -1,6 +1,8 @@
 """Tests for keras_s2s.text.CharTokenizer."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keras_s2s.data import dates
 from keras_s2s.text import CharTokenizer
@@ -46,3 +48,15 @@ def test_vocab_size_and_min_frequency():
     assert CharTokenizer.train(["aaab b"], min_frequency=3).vocabulary[4:] == ["a"]
     with pytest.raises(ValueError, match="Received: vocab_size=3"):
         CharTokenizer.train(["a"], vocab_size=3)
+
+
+_ROUND_TRIP_TOK = CharTokenizer(["a", "b", "é", " "])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="abé \t\n\u00a0", max_size=40))
+def test_round_trip_property(text):
+    ids = _ROUND_TRIP_TOK([text]).numpy()[0]
+    assert ids[0] == 2 and ids[-1] == 3 and (ids[1:-1] >= 4).all()
+    back = _ROUND_TRIP_TOK.detokenize(ids).numpy().decode()
+    assert back == " ".join(text.split())  # whitespace runs → one space, stripped

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import tensorflow as tf
 
 from keras_s2s.text import WordTokenizer
@@ -98,3 +100,18 @@ def test_lowercase():
     tok = WordTokenizer.train(["The Dog"], lowercase=True)
     assert tok.vocabulary[4:] == ["dog", "the"]
     assert tok(["THE DOG"]).numpy().tolist() == [[2, 5, 4, 3]]
+
+
+_ANY_BYTES_TOK = WordTokenizer(["a", "dog", "."])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.binary(max_size=30), min_size=1, max_size=4))
+def test_arbitrary_bytes_never_crash(texts):
+    ids = _ANY_BYTES_TOK(tf.constant(texts, dtype=tf.string)).numpy()
+    for row in ids:
+        n = int((row != 0).sum())
+        assert row[0] == 2 and row[n - 1] == 3 and (row[n:] == 0).all()
+        assert ((row[1 : n - 1] == 1) | (row[1 : n - 1] >= 4)).all()
+    text = _ANY_BYTES_TOK.detokenize(ids).numpy()
+    assert text.shape == (len(texts),)

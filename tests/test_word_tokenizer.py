@@ -1,9 +1,9 @@
 """Tests for keras_s2s.text.WordTokenizer."""
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_s2s.text import WordTokenizer

@@ -23,7 +23,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests
 
 demo: $(STAMP)
-	$(PY) -m keras_s2s.cli demo
+	$(PY) -m keras_s2s.cli demo --output-dir saved_models
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -26,6 +26,7 @@ setup(
         "tensorflow>=2.21,<2.22",
         "tensorflow-text>=2.21,<2.22",
         "keras>=3.15,<3.16",
+        "tensorboard>=2.21,<2.22",
         "numpy",
     ],
     extras_require={

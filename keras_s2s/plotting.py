@@ -34,6 +34,7 @@ def plot_attention(result, path, index=0, title=None):
             "plot_attention needs matplotlib: pip install 'keras-s2s[plot]'"
         ) from error
     source, target, weights, translation = _select(result, index)
+    source, target = _visible(source), _visible(target)
     if weights.shape != (len(target), len(source)):
         raise ValueError(
             "`attention` must have shape (len(target_tokens), len(source_tokens)) = "
@@ -63,6 +64,11 @@ def plot_attention(result, path, index=0, title=None):
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _visible(tokens):
+    """Whitespace tokens (character models) shown as '␣'."""
+    return [t if t.strip() else "␣" for t in tokens]
 
 
 def _select(result, index):

@@ -1,18 +1,149 @@
+"""The `keras-s2s` command end to end on a tiny run (seconds, not minutes)."""
+
+import io
+import json
+import subprocess
+import sys
+
 import pytest
 
-from keras_s2s import cli
-from keras_s2s.demo import run_demo
+from keras_s2s import cli, data
+
+TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--epochs", "3",
+        "--batch-size", "32", "--quiet", "--dropout", "0.0"]
 
 
-def test_demo_learns_the_reverse_task_quickly():
-    lines = []
-    result = run_demo(seconds=20, epochs=8, print_fn=lines.append)
-    assert result["exact_match"] > 0.9
-    assert any("->" in line for line in lines)
+def _files(tmp_path, n=600, seed=0, name="train"):
+    sources, targets = data.reverse(n, seed=seed)
+    src, tgt = tmp_path / f"{name}.src", tmp_path / f"{name}.tgt"
+    src.write_text("\n".join(sources) + "\n")
+    tgt.write_text("\n".join(targets) + "\n")
+    return str(src), str(tgt), sources, targets
 
 
-def test_unknown_subcommand_exits_with_usage_error(capsys):
-    with pytest.raises(SystemExit) as error:
-        cli.main(["fly"])
-    assert error.value.code == 2
-    assert "invalid choice: 'fly'" in capsys.readouterr().err
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    src, tgt, _, _ = _files(tmp)
+    out = tmp / "run"
+    assert cli.main(["train", "--source", src, "--target", tgt, "--output-dir", str(out), *TINY]) == 0
+    return tmp, out
+
+
+def test_train_writes_a_complete_run_directory(run_dir):
+    _, out = run_dir
+    names = {p.name for p in out.iterdir()}
+    assert {"model.keras", "source_tokenizer.json", "target_tokenizer.json",
+            "settings.json", "history.csv", "logs"} <= names
+    assert "backup" not in names  # removed once training completed
+    settings = json.loads((out / "settings.json").read_text())
+    assert settings["model"]["units"] == 32 and settings["tokenizer"] == "word"
+    assert len((out / "history.csv").read_text().splitlines()) == 4  # header + 3 epochs
+
+
+def test_training_into_an_existing_run_needs_resume(run_dir, capsys):
+    tmp, out = run_dir
+    src, tgt = str(tmp / "train.src"), str(tmp / "train.tgt")
+    assert cli.main(["train", "--source", src, "--target", tgt, "--output-dir", str(out), *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "already holds a run; pass --resume" in err and len(err.strip().splitlines()) == 1
+    before = (out / "model.keras").stat().st_mtime_ns
+    assert cli.main(["train", "--source", src, "--target", tgt, "--output-dir", str(out),
+                     "--resume", *TINY, "--epochs", "1"]) == 0
+    assert len((out / "history.csv").read_text().splitlines()) == 5  # appended one epoch
+    assert (out / "model.keras").stat().st_mtime_ns >= before
+
+
+def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
+    _, out = run_dir
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy", "a b c d e f g h", "b c d e f g h i"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(isinstance(line, str) for line in lines)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a b c d e f g h\nb c d e f g h i\n"))
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_evaluate_reports_bleu_chrf_and_buckets(run_dir, capsys):
+    tmp, out = run_dir
+    src, tgt, _, _ = _files(tmp, n=40, seed=3, name="test")
+    report = tmp / "scores.json"
+    hyps = tmp / "hyps.txt"
+    assert cli.main(["evaluate", "--model", str(out), "--source", src, "--reference", tgt,
+                     "--by-length", "--json", str(report), "--hypotheses", str(hyps)]) == 0
+    printed = capsys.readouterr().out
+    assert "BLEU" in printed and "chrF" in printed and "source words" in printed
+    scores = json.loads(report.read_text())
+    assert scores["sentences"] == 40 and 0 <= scores["bleu"] <= 100
+    assert set(scores["by_length"]) == {"0-9", "10-19"}
+    assert len(hyps.read_text().splitlines()) == 40
+
+
+def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys):
+    tmp, out = run_dir
+    saved = tmp / "served" / "reverse" / "1"
+    assert cli.main(["export", "--model", str(out), "--output", str(saved), "--strategy", "greedy"]) == 0
+    assert cli.main(["export", "--model", str(out), "--format", "litert", "--output",
+                     str(tmp / "lite" / "reverse.tflite"), "--strategy", "greedy"]) == 0
+    assert (tmp / "lite" / "reverse.tflite").stat().st_size > 0
+    assert (tmp / "lite" / "source_vocab.txt").exists()
+    capsys.readouterr()
+    cli.main(["translate", "--model", str(out), "--strategy", "greedy", "a b c d e f g h"])
+    expected = capsys.readouterr().out
+    assert cli.main(["translate", "--model", str(tmp / "served" / "reverse"), "a b c d e f g h"]) == 0
+    assert capsys.readouterr().out == expected
+    assert cli.main(["export", "--model", str(out), "--output", str(saved)]) == 1
+    assert "overwrite" in capsys.readouterr().err
+
+
+def test_attention_writes_a_heat_map(run_dir, capsys):
+    tmp, out = run_dir
+    png = tmp / "att.png"
+    assert cli.main(["attention", "--model", str(out), "a b c d e f g h", "--output", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["translate", "--model", "/nonexistent/run", "x"], "does not exist"),
+        (["train", "--source", "/nonexistent.src", "--target", "/nonexistent.tgt", "--output-dir", "/tmp/x"], "nonexistent"),
+        (["train", "--output-dir", "/tmp/x"], "Training data is missing"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_1(argv, message, capsys):
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
+    _, out = run_dir
+    (tmp_path / "a.txt").write_text("x\ny\n")
+    (tmp_path / "b.txt").write_text("x\n")
+    assert cli.main(["train", "--source", str(tmp_path / "a.txt"), "--target", str(tmp_path / "b.txt"),
+                     "--output-dir", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert "a.txt" in err and "b.txt" in err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("source_tokenizer.json", "target_tokenizer.json"):
+        (broken / name).write_text((out / name).read_text())
+    (broken / "model.keras").write_bytes(b"not a zip")
+    assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
+    assert "corrupt" in capsys.readouterr().err
+    (broken / "source_tokenizer.json").write_text("{truncated")
+    assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
+    assert "source_tokenizer.json is corrupt" in capsys.readouterr().err
+
+
+def test_unknown_choices_and_help_without_traceback():
+    for argv in (["train", "--attention", "luong", "--output-dir", "x"], ["fly"]):
+        result = subprocess.run([sys.executable, "-m", "keras_s2s.cli", *argv],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and "invalid choice" in result.stderr
+        assert "Traceback" not in result.stderr
+    for command in ("train", "translate", "evaluate", "export", "attention", "demo"):
+        result = subprocess.run([sys.executable, "-m", "keras_s2s.cli", command, "--help"],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and "usage: keras-s2s" in result.stdout

@@ -134,3 +134,17 @@ def test_builds_and_trains_under_mirrored_strategy():
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2
     assert report["loss"][1] < report["loss"][0]
+
+
+def test_compiled_model_reloads_compiled_with_its_optimizer_state(tmp_path):
+    x, y = reverse_task(64, seed=8)
+    model = Seq2Seq(20, 20, embedding_dim=8, units=16)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=5e-4))
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    restored = keras.models.load_model(tmp_path / "m.keras")
+    assert restored.compiled
+    assert float(restored.optimizer.learning_rate) == pytest.approx(5e-4)
+    assert int(restored.optimizer.iterations) == int(model.optimizer.iterations)
+    loss, accuracy = restored.evaluate(x, y, verbose=0)
+    assert [loss, accuracy] == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-5)

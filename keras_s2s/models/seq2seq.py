@@ -121,6 +121,13 @@ class Seq2Seq(keras.Model):
             metrics = [MaskedTokenAccuracy(pad_id=PAD_ID)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Restores the compile settings saved in a `.keras` file."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def generate(self, source_ids, strategy="greedy", max_length=None):
         """Decodes translations of `source_ids` token by token.
 

@@ -1,0 +1,109 @@
+"""A training output directory: model, tokenizers, settings, checkpoints."""
+
+import json
+import os
+import zipfile
+
+import keras
+
+from keras_s2s.export.atomic import atomic_path
+
+MODEL_FILE = "model.keras"
+SOURCE_TOKENIZER_FILE = "source_tokenizer.json"
+TARGET_TOKENIZER_FILE = "target_tokenizer.json"
+SETTINGS_FILE = "settings.json"
+
+
+class RunDirectoryError(ValueError):
+    """A run directory (or a file in it) is missing or unreadable."""
+
+
+def write_json(path, obj):
+    """Writes `obj` as JSON atomically (temp file + rename)."""
+    with atomic_path(path, overwrite=True, is_dir=False) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, ensure_ascii=False)
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise RunDirectoryError(f"{path} is missing.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RunDirectoryError(f"{path} is corrupt (not valid JSON: {error}).") from None
+
+
+def save_tokenizers(directory, source_tokenizer, target_tokenizer):
+    """Stores both tokenizers (their Keras configs, vocabulary included)."""
+    os.makedirs(directory, exist_ok=True)
+    for name, tokenizer in (
+        (SOURCE_TOKENIZER_FILE, source_tokenizer),
+        (TARGET_TOKENIZER_FILE, target_tokenizer),
+    ):
+        write_json(os.path.join(directory, name), keras.saving.serialize_keras_object(tokenizer))
+
+
+def load_tokenizers(directory):
+    """Reads the tokenizers written by `save_tokenizers`."""
+    tokenizers = []
+    for name in (SOURCE_TOKENIZER_FILE, TARGET_TOKENIZER_FILE):
+        config = read_json(os.path.join(directory, name))
+        try:
+            tokenizers.append(keras.saving.deserialize_keras_object(config))
+        except Exception as error:
+            raise RunDirectoryError(
+                f"{os.path.join(directory, name)} is not a keras_s2s tokenizer: {error}"
+            ) from None
+    return tuple(tokenizers)
+
+
+def save_model(directory, model):
+    """Saves `model` as `model.keras` atomically."""
+    with atomic_path(os.path.join(directory, MODEL_FILE), overwrite=True, is_dir=False) as tmp:
+        model.save(tmp)
+
+
+def load_model(path):
+    """Loads a `.keras` model with a clear error for a missing or corrupt file."""
+    import keras_s2s  # noqa: F401  (registers the serializables)
+
+    if not os.path.exists(path):
+        raise RunDirectoryError(f"{path} is missing.")
+    if not zipfile.is_zipfile(path):
+        raise RunDirectoryError(f"{path} is corrupt (not a .keras zip archive).")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:
+        raise RunDirectoryError(f"{path} could not be loaded: {error}") from None
+
+
+def load_run(directory):
+    """Loads `(model, source_tokenizer, target_tokenizer, settings)` from a run directory.
+
+    Raises:
+        RunDirectoryError: the directory or one of its files is missing or corrupt.
+    """
+    if not os.path.isdir(directory):
+        raise RunDirectoryError(f"{directory} is not a directory.")
+    source_tokenizer, target_tokenizer = load_tokenizers(directory)
+    model = load_model(os.path.join(directory, MODEL_FILE))
+    settings_path = os.path.join(directory, SETTINGS_FILE)
+    settings = read_json(settings_path) if os.path.exists(settings_path) else {}
+    return model, source_tokenizer, target_tokenizer, settings
+
+
+def is_saved_model(directory):
+    return os.path.isfile(os.path.join(directory, "saved_model.pb"))
+
+
+def latest_saved_model(directory):
+    """`directory` if it is a SavedModel, else its highest numeric version subdirectory."""
+    if is_saved_model(directory):
+        return directory
+    versions = [
+        int(name) for name in os.listdir(directory)
+        if name.isdigit() and is_saved_model(os.path.join(directory, name))
+    ] if os.path.isdir(directory) else []
+    return os.path.join(directory, str(max(versions))) if versions else None

@@ -181,3 +181,13 @@ def test_export_entry_point_and_bad_arguments(exported, tmp_path):
     with pytest.raises(ValueError, match="num_return_sequences=2"):
         n_best.export_saved_model(tmp_path / "y")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_checkpoint_holds_the_model_weights_and_no_optimizer_state(exported, trained_reverse):
+    _, path = exported
+    model = trained_reverse[0]
+    assert model.optimizer is not None and model.optimizer.variables  # trained: Adam slots exist
+    reader = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
+    saved = {k: v for k, v in reader.get_variable_to_shape_map().items() if k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    assert not [k for k in saved if "optimizer" in k]
+    assert sum(int(np.prod(s)) for s in saved.values()) == sum(int(np.prod(w.shape)) for w in model.weights)

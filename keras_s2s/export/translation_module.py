@@ -46,7 +46,11 @@ class TranslationModule(tf.Module):
                 "Exported signatures return one translation per sentence. "
                 f"Received: num_return_sequences={strategy.num_return_sequences}"
             )
-        self.model = translator.model
+        # Track the weights, not the model: a compiled model also reaches its
+        # optimizer, whose slots (2x the weights for Adam) a served artifact
+        # must not carry.
+        self.model_weights = list(translator.model.weights)
+        object.__setattr__(self, "model", translator.model)  # untracked
         self.source_tokenizer = translator.source_tokenizer
         self.target_tokenizer = translator.target_tokenizer
         self.strategy = strategy

@@ -5,7 +5,9 @@ Measures, on Multi30k train (German → English) by default:
 1. sentences/s through `keras_s2s.data.make_dataset` (shuffle, in-graph
    tokenization, length bucketing, padding, prefetch), with and without
    bucketing, over one full pass after a warm-up pass;
-2. the padding fraction of those batches, with and without bucketing;
+2. the padding fraction of those batches, and how many distinct batch
+   shapes an epoch has (`model.fit` compiles once per shape), with and
+   without bucketing;
 3. sentences/s of `model.fit` train steps of a default
    `keras_s2s.models.Seq2Seq(source_vocab_size, target_vocab_size)` compiled
    with `model.compile()`, on batches from the same pipeline (timed on the
@@ -95,6 +97,11 @@ def pipeline_rate(dataset):
     return count / (time.perf_counter() - start), count
 
 
+def distinct_shapes(dataset):
+    """Distinct (source, target) batch shapes in one epoch (XLA compiles each)."""
+    return len({(tuple(x["source_ids"].shape), tuple(y.shape)) for x, y in dataset})
+
+
 def train_rate(dataset, source_vocab_size, target_vocab_size, num_batches):
     """Sentences/s of `model.fit` steps (second epoch over the same batches)."""
     batches = list(dataset.take(num_batches))
@@ -139,10 +146,13 @@ def main(argv=None):
                                batch_size=args.batch_size, bucket_by_length=bucket, seed=0)
         rate, _ = pipeline_rate(ds)
         padding = data.padding_fraction(ds)
+        shapes = distinct_shapes(ds)
         key = "bucketed" if bucket else "unbucketed"
         results[f"pipeline_sentences_per_s_{key}"] = rate
         results[f"padding_fraction_{key}"] = padding
-        print(f"pipeline ({key}): {rate:,.0f} sentences/s, padding fraction {padding:.3f}")
+        results[f"distinct_batch_shapes_{key}"] = shapes
+        print(f"pipeline ({key}): {rate:,.0f} sentences/s, padding fraction "
+              f"{padding:.3f}, {shapes} distinct batch shapes per epoch")
 
     ds = data.make_dataset(sources, targets, src_tok, tgt_tok,
                            batch_size=args.batch_size, seed=0)

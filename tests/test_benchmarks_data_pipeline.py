@@ -37,6 +37,7 @@ def test_quick_run_reports_rates_and_padding(tmp_path):
     for key in ("pipeline_sentences_per_s_bucketed", "pipeline_sentences_per_s_unbucketed",
                 "train_sentences_per_s"):
         assert results[key] > 0
+    assert results["distinct_batch_shapes_bucketed"] >= 1
     assert 0 <= results["padding_fraction_bucketed"] < results["padding_fraction_unbucketed"] < 1
     assert results["pipeline_over_train"] == (
         results["pipeline_sentences_per_s_bucketed"] / results["train_sentences_per_s"])

@@ -133,7 +133,7 @@ class Translator:
         tokens = tf.where(tf.equal(flat_ids, UNK_ID), copied, tokens)
         before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(flat_ids, END_ID), tf.int32), axis=1), 0)
         keep = before_end & (flat_ids != PAD_ID) & (flat_ids != START_ID)
-        text = self.target_tokenizer._join(tf.ragged.boolean_mask(tokens, keep))
+        text = self.target_tokenizer.tokens_to_text(tf.ragged.boolean_mask(tokens, keep))
         return tf.reshape(text, shape)
 
 

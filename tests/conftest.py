@@ -7,6 +7,10 @@ import pathlib  # noqa: E402
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Same seed, same numbers: trained-model tests do not depend on thread timing.
+tf.config.experimental.enable_op_determinism()
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 

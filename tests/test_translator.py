@@ -50,7 +50,7 @@ def test_replace_unknown_copies_the_attended_source_token(pieces):
     targets = [targets[i] for i in with_q]
     plain = keras_s2s.Translator(*pieces, strategy="greedy")(sources)
     replaced = keras_s2s.Translator(*pieces, strategy="greedy", replace_unknown=True)(sources)
-    assert all("[UNK]" in p for p in plain if p.count(" ") > 3)
+    assert np.mean(["[UNK]" in p for p in plain]) >= 0.8  # "q" is not in the target vocabulary
     assert sum("[UNK]" in r for r in replaced) == 0
     assert np.mean([r == t for r, t in zip(replaced, targets)]) > np.mean(
         [p == t for p, t in zip(plain, targets)]

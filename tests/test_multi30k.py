@@ -8,7 +8,6 @@ import keras
 import pytest
 
 from keras_s2s.data import multi30k
-from keras_s2s.data import multi30k as multi30k_module  # noqa: F401
 from keras_s2s.data.multi30k import BASE_URL, multi30k_dir
 
 
@@ -57,6 +56,12 @@ def test_env_var_is_used(monkeypatch, no_download):
     monkeypatch.setenv("KERAS_S2S_DATA", str(DATA))
     assert multi30k_dir() == str(DATA / "multi30k")
     assert len(multi30k("test")[0]) == 1000
+
+
+def test_env_var_root_always_means_its_multi30k_subfolder(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_S2S_DATA", str(tmp_path))
+    assert multi30k_dir() == str(tmp_path / "multi30k")  # even before it exists
+    assert multi30k_dir(tmp_path) == str(tmp_path)  # explicit folder, no subfolder
 
 
 def test_default_dir_is_keras_datasets(monkeypatch, tmp_path):

@@ -24,9 +24,9 @@ def multi30k_dir(data_dir=None):
     """The folder `multi30k` reads from.
 
     Args:
-        data_dir: a folder holding the Multi30k files, or a data root with a
-            `multi30k/` subfolder. `None`: `$KERAS_S2S_DATA/multi30k` if the
-            variable is set, else the Keras datasets folder
+        data_dir: a folder holding the Multi30k files, or a data root with an
+            existing `multi30k/` subfolder. `None`: `$KERAS_S2S_DATA/multi30k`
+            if the variable (a data root) is set, else the Keras datasets folder
             `$KERAS_HOME/datasets/multi30k` (`~/.keras/datasets/multi30k`).
 
     Returns:
@@ -34,12 +34,12 @@ def multi30k_dir(data_dir=None):
     """
     if data_dir is None:
         root = os.environ.get(ENV_VAR)
-        if not root:
-            keras_home = os.environ.get("KERAS_HOME") or os.path.join(
-                os.path.expanduser("~"), ".keras"
-            )
-            return os.path.join(keras_home, "datasets", "multi30k")
-        data_dir = root
+        if root:  # a data root: always its multi30k/ subfolder
+            return os.path.join(os.path.abspath(os.path.expanduser(root)), "multi30k")
+        keras_home = os.environ.get("KERAS_HOME") or os.path.join(
+            os.path.expanduser("~"), ".keras"
+        )
+        return os.path.join(keras_home, "datasets", "multi30k")
     data_dir = os.path.abspath(os.path.expanduser(os.fspath(data_dir)))
     nested = os.path.join(data_dir, "multi30k")
     return nested if os.path.isdir(nested) else data_dir

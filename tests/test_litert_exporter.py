@@ -1,6 +1,7 @@
 """LiteRT export: builtin ops only, and the same tokens as the SavedModel."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -63,6 +64,11 @@ def test_signature_and_files_beside_the_model(exported):
     ]
     meta = json.loads((root / "reverse.json").read_text())
     assert meta["max_source_length"] == 128 and meta["max_target_length"] == 266
+    # Shipped files are readable as the umask allows (not 0600 from a temporary file).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for name in ("reverse.tflite", "reverse.json", "source_vocab.txt", "target_vocab.txt"):
+        assert (root / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
 
 
 def test_plain_python_vocabulary_lookup_reproduces_the_translator(exported):

@@ -191,3 +191,12 @@ def test_checkpoint_holds_the_model_weights_and_no_optimizer_state(exported, tra
     saved = {k: v for k, v in reader.get_variable_to_shape_map().items() if k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
     assert not [k for k in saved if "optimizer" in k]
     assert sum(int(np.prod(s)) for s in saved.values()) == sum(int(np.prod(w.shape)) for w in model.weights)
+
+
+def test_export_is_readable_by_other_users_as_the_umask_allows(exported):
+    # A model server often runs as another user: the version directory must not stay 0700.
+    _, path = exported
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o777 & ~mask
+    assert os.stat(os.path.join(path, "saved_model.pb")).st_mode & 0o444 & ~mask == 0o444 & ~mask

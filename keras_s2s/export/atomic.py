@@ -30,6 +30,8 @@ def atomic_path(path, overwrite=False, is_dir=True):
     tmp = tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=parent)
     target = tmp if is_dir else os.path.join(tmp, base)
     try:
+        if is_dir:  # mkdtemp makes it 0700: a model server running as another user could not read it
+            os.chmod(tmp, 0o777 & ~_umask())
         yield target
         if os.path.exists(path):
             old = tempfile.mkdtemp(prefix=f".{base}.old-", dir=parent)
@@ -40,3 +42,9 @@ def atomic_path(path, overwrite=False, is_dir=True):
             os.replace(target, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

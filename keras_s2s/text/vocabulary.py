@@ -79,6 +79,9 @@ def write_vocabulary(vocabulary, path):
             f.write("".join(token + "\n" for token in vocabulary))
             f.flush()
             os.fsync(f.fileno())
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp_path, 0o666 & ~mask)  # mkstemp makes it 0600; ship it readable
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):

@@ -7,8 +7,16 @@ from keras_s2s import decoding
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.rnn_encoder import RNNEncoder
 from keras_s2s.models.masked_token_accuracy import MaskedTokenAccuracy
+from keras_s2s.models.output_prior import target_log_prior
+
+OUTPUT_BIAS = ("prior", "zeros")
 
 PAD_ID = 0
+
+
+def _default_max_length(source_ids):
+    """`2 * S + 10` for `(B, S)` source ids, a scalar int32 tensor."""
+    return 2 * tf.shape(source_ids)[1] + 10
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -39,6 +47,9 @@ class Seq2Seq(keras.Model):
         attention: `"additive"`, `"multiplicative"`, `"scaled_dot"`, an
             attention layer, or None (no-attention baseline).
         input_feeding: bool, Luong's input feeding.
+        output_bias: `"prior"` (default): the first `fit` of an untrained
+            model sets the output bias to the log unigram frequencies of its
+            training targets (see `initialize_output_bias`); `"zeros"`: no.
 
     Example:
     ```python
@@ -60,8 +71,13 @@ class Seq2Seq(keras.Model):
         dropout=0.0,
         attention="additive",
         input_feeding=False,
+        output_bias="prior",
         **kwargs,
     ):
+        if output_bias not in OUTPUT_BIAS:
+            raise ValueError(
+                f"`output_bias` must be one of {OUTPUT_BIAS}. Received: output_bias={output_bias!r}"
+            )
         # === Layers ===
         self.encoder = RNNEncoder(
             source_vocab_size,
@@ -107,6 +123,7 @@ class Seq2Seq(keras.Model):
         self.dropout = dropout
         self.attention = attention
         self.input_feeding = input_feeding
+        self.output_bias = output_bias
 
     def compile(self, optimizer="default", loss="default", metrics="default", **kwargs):
         """Configures training; with no arguments: Adam (lr 1e-3, clipnorm 1),
@@ -120,6 +137,38 @@ class Seq2Seq(keras.Model):
         if metrics == "default":
             metrics = [MaskedTokenAccuracy(pad_id=PAD_ID)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`; first sets the output bias (`output_bias="prior"`)."""
+        if self.output_bias == "prior" and self._untrained():
+            self.initialize_output_bias(x if y is None else y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def initialize_output_bias(self, targets):
+        """Sets the logits' bias to log p(token) of `targets`.
+
+        Without it, real-text training can lock into a unigram model (see
+        `keras_s2s.models.output_prior`). `fit` calls this on an untrained
+        model; call it yourself when you train with a custom loop.
+
+        Args:
+            targets: int target ids `(N, T)` or a `tf.data.Dataset` of
+                `(inputs, target_out_ids)` batches.
+
+        Returns:
+            True if the bias was set, False if `targets` could not be read.
+        """
+        prior = target_log_prior(targets, self.target_vocab_size)
+        if prior is None:
+            return False
+        self.decoder.output_layer.bias.assign(prior)
+        return True
+
+    def _untrained(self):
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is not None and int(optimizer.iterations.numpy()) > 0:
+            return False
+        return not bool(tf.reduce_any(self.decoder.output_layer.bias != 0))
 
     def compile_from_config(self, config):
         """Restores the compile settings saved in a `.keras` file."""
@@ -151,15 +200,19 @@ class Seq2Seq(keras.Model):
         """
         strategy = decoding.get(strategy)
         source_ids = self._check_source_ids(source_ids)
-        if max_length is None:
-            max_length = 2 * tf.shape(source_ids)[1] + 10
-        elif not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+        if max_length is not None and (
+            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
+        ):
             raise ValueError(
                 f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
             )
-        max_length = tf.convert_to_tensor(max_length, tf.int32)
         if tf.executing_eagerly():
-            return self._compiled_generate(strategy)(source_ids, max_length)
+            # The default is computed inside the compiled function: computing
+            # it here costs three eager ops (~0.1 ms) per call.
+            return self._compiled_generate(strategy)(source_ids, max_length or 0)
+        if max_length is None:
+            max_length = _default_max_length(source_ids)
+        max_length = tf.convert_to_tensor(max_length, tf.int32)
         return self._generate(source_ids, max_length, strategy)
 
     def _generate(self, source_ids, max_length, strategy):
@@ -190,8 +243,11 @@ class Seq2Seq(keras.Model):
         cache = self.__dict__.setdefault("_generate_functions", {})
         key = repr(strategy)
         if key not in cache:
+            # n = 0 stands for the default max_length.
             cache[key] = tf.function(
-                lambda ids, n: self._generate(ids, n, strategy),
+                lambda ids, n: self._generate(
+                    ids, tf.where(n > 0, n, _default_max_length(ids)), strategy
+                ),
                 input_signature=[
                     tf.TensorSpec((None, None), tf.int32),
                     tf.TensorSpec((), tf.int32),
@@ -231,6 +287,7 @@ class Seq2Seq(keras.Model):
             "dropout": self.dropout,
             "attention": attention,
             "input_feeding": self.input_feeding,
+            "output_bias": self.output_bias,
         }
 
     @classmethod

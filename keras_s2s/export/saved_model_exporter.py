@@ -75,4 +75,13 @@ def export_metadata(translator, module):
         "max_target_length": module.max_target_length,
         "special_ids": {"[PAD]": 0, "[UNK]": 1, "[START]": 2, "[END]": 3},
         "model": translator.model.get_config(),
+        "source_tokenizer": _tokenizer_settings(translator.source_tokenizer),
+        "target_tokenizer": _tokenizer_settings(translator.target_tokenizer),
     }
+
+
+def _tokenizer_settings(tokenizer):
+    """How an app must prepare text for the vocabulary files (no vocabulary)."""
+    config = tokenizer.get_config()
+    settings = {k: v for k, v in config.items() if k not in ("vocabulary", "name", "trainable", "dtype")}
+    return {"class_name": type(tokenizer).__name__, **settings}

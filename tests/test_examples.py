@@ -1,0 +1,49 @@
+"""Each example runs at a tiny setting (smoke tests)."""
+
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+import keras_s2s
+from conftest import REPO
+
+DATA = pathlib.Path(os.environ.get("KERAS_S2S_DATA", REPO.parent / "shared" / "data"))
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, REPO / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_translation_quick(tmp_path):
+    if not (DATA / "multi30k" / "train.de.gz").exists():
+        pytest.skip(f"Multi30k not found under {DATA} (set KERAS_S2S_DATA)")
+    translator = _load("train_translation").main(
+        ["--quick", "--data-dir", str(DATA / "multi30k"), "--save", str(tmp_path / "m.keras")])
+    assert len(translator(["ein hund läuft."])) == 1
+    assert (tmp_path / "m.keras").exists()
+
+
+def test_date_normalization_quick(tmp_path):
+    result = _load("date_normalization").main(["--quick", "--plot", str(tmp_path / "a.png")])
+    assert len(result["translation"]) == 4
+    assert (tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_custom_model_functional_api_quick():
+    accuracy = _load("custom_model_functional_api").main(["--quick"])
+    assert 0.0 <= accuracy <= 1.0
+
+
+def test_tflite_inference_matches_the_translator(trained_reverse, tmp_path):
+    translator = keras_s2s.Translator(*trained_reverse, strategy="beam")
+    path = translator.export_litert(tmp_path / "reverse.tflite")
+    sentences = keras_s2s.data.reverse(8, seed=77)[0]
+    results = _load("tflite_inference").translate(path, sentences)
+    assert [t for t, _ in results] == translator(sentences)
+    assert all(np.isfinite(s) for _, s in results)

@@ -60,9 +60,17 @@ def load_tokenizers(directory):
 
 
 def save_model(directory, model):
-    """Saves `model` as `model.keras` atomically."""
-    with atomic_path(os.path.join(directory, MODEL_FILE), overwrite=True, is_dir=False) as tmp:
-        model.save(tmp)
+    """Saves the weights and config of `model` as `model.keras`, atomically.
+
+    The optimizer state is left out (it would triple the file for Adam):
+    resuming an interrupted run uses the `backup/` of `BackupAndRestore`,
+    which keeps it.
+    """
+    path = os.path.join(directory, MODEL_FILE)
+    clone = model.__class__.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    with atomic_path(path, overwrite=True, is_dir=False) as tmp:
+        clone.save(tmp)
 
 
 def load_model(path):

@@ -147,3 +147,14 @@ def test_unknown_choices_and_help_without_traceback():
         result = subprocess.run([sys.executable, "-m", "keras_s2s.cli", command, "--help"],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0 and "usage: keras-s2s" in result.stdout
+
+
+def test_saved_model_file_holds_weights_without_optimizer_state(run_dir):
+    import zipfile
+
+    _, out = run_dir
+    with zipfile.ZipFile(out / "model.keras") as archive:
+        names = archive.namelist()
+        weights = archive.read("model.weights.h5")
+    assert "model.weights.h5" in names
+    assert b"optimizer" not in weights

@@ -12,6 +12,7 @@ from keras_s2s.decoding import (
     Sampling,
     dynamic_decode,
 )
+from keras_s2s.decoding import get as keras_s2s_get
 
 H = 5  # hidden size of the tiny RNN
 
@@ -25,8 +26,12 @@ def rnn_inputs(batch=3, source=4, seed=1):
     return keys, mask, h0
 
 
-def rnn_decoder(strategy):
-    """A tf.function decode: unknown batch, source length and max_length."""
+def rnn_decoder(strategy, known_width=False):
+    """A tf.function decode: unknown batch, source length and max_length.
+
+    `known_width`: pass `attention_size` (the source length), as
+    `Seq2Seq.generate` and the exporters do.
+    """
     step_fn = tiny_rnn()
 
     @tf.function(
@@ -40,7 +45,10 @@ def rnn_decoder(strategy):
     def decode(keys, mask, h0, max_length):
         t0 = tf.zeros([tf.shape(h0)[0], 1])
         memory = {"keys": keys, "mask": mask}
-        return dynamic_decode(step_fn, (h0, t0), memory, strategy, max_length=max_length)
+        width = tf.shape(keys)[1] if known_width else None
+        return dynamic_decode(
+            step_fn, (h0, t0), memory, strategy, max_length=max_length, attention_size=width
+        )
 
     return decode
 
@@ -165,13 +173,14 @@ def test_saved_model_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 1.0, 2)], ids=str
 )
-def test_litert_builtins_only_same_ids(strategy):
+@pytest.mark.parametrize("known_width", [False, True], ids=["grown", "attention_size"])
+def test_litert_builtins_only_same_ids(strategy, known_width):
     """Converts with TFLITE_BUILTINS only (no Flex/custom ops) and runs in the
     LiteRT interpreter: ids equal the TF ones, for two batch sizes, with the
     dynamic L (rows finish before max_length)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    decode = rnn_decoder(strategy)
+    decode = rnn_decoder(strategy, known_width)
     module = tf.Module()
     module.decode = decode
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
@@ -213,3 +222,34 @@ def test_padding_invariants_on_random_tables(strategy):
             assert np.all(row[ended[0] + 1 :] == 0)
             assert np.all(rows_att[ended[0] + 1 :] == 0)
             assert np.all(rows_att[: ended[0] + 1, 0] == START)
+
+
+class FullReorderBeamSearch(BeamSearch):
+    """BeamSearch on the generic path: every history reordered at every step."""
+
+    aliases = ()  # keep "beam" meaning BeamSearch in keras_s2s.decoding.get
+    reorders_rows = False
+
+
+@pytest.mark.parametrize("known_width", [False, True])
+@pytest.mark.parametrize("beam", [(1, 0.0, 1), (3, 0.6, 1), (4, 1.0, 3)], ids=str)
+def test_beam_attention_fast_path_is_exact(beam, known_width):
+    """`reorders_rows=True` (row sources gathered once at the end) gives
+    bit-identical ids, scores and attention to reordering the whole
+    attention history at every step, in eager mode and in a tf.function."""
+    from decoding_fakes import random_program
+
+    step = TableStep(*(random_program(seed, steps=6, scale=2.0) for seed in range(5)))
+    state, memory = step.initial([0, 1, 2, 3, 4, 2, 1], width=9)
+    kwargs = {"max_length": 9, "attention_size": 9 if known_width else None}
+    assert BeamSearch.reorders_rows and not FullReorderBeamSearch.reorders_rows
+    assert type(keras_s2s_get("beam")) is BeamSearch
+    for run in (lambda f: f(), lambda f: tf.function(f)()):
+        fast = run(lambda: dynamic_decode(step, state, memory, BeamSearch(*beam), **kwargs))
+        slow = run(
+            lambda: dynamic_decode(step, state, memory, FullReorderBeamSearch(*beam), **kwargs)
+        )
+        for key in ("ids", "scores", "attention"):
+            np.testing.assert_array_equal(fast[key].numpy(), slow[key].numpy())
+    ids = fast["ids"].numpy().reshape(-1, fast["ids"].shape[-1])
+    assert np.any(ids == END) and np.any(ids == 0)  # some beams ended early

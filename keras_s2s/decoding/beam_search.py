@@ -45,6 +45,7 @@ class BeamSearch(DecodingStrategy):
     """
 
     aliases = ("beam", "beam_search")
+    reorders_rows = True
 
     def __init__(self, beam_size=4, length_penalty=0.6, num_return_sequences=1):
         beam_size = validate_positive_int("beam_size", beam_size)

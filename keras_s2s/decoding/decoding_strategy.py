@@ -38,6 +38,14 @@ class DecodingStrategy:
     #: Names accepted by `keras_s2s.decoding.get` (lower case).
     aliases = ()
 
+    #: Set to True by a strategy whose `step` returns `parent_ids` (beam
+    #: search). `dynamic_decode` then tracks, per hypothesis and step, the row
+    #: that computed its attention (`(N, max_length)` ints) and gathers the
+    #: attention history once at the end, instead of reordering the whole
+    #: `(N, max_length, S)` history at every step. A strategy that returns
+    #: parents without setting it still decodes correctly, only slower.
+    reorders_rows = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name in (cls.__name__,) + tuple(cls.aliases):

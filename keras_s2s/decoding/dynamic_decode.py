@@ -91,7 +91,6 @@ def dynamic_decode(
     state, memory, num_rows, loop_state = strategy.initialize(
         batch_size, initial_state, memory
     )
-    positions = tf.range(max_length)  # (max_length,)
     width = 0 if attention_size is None else attention_size
     loop_vars = (
         tf.constant(0, tf.int32),  # t
@@ -103,10 +102,24 @@ def dynamic_decode(
         loop_state,
     )
 
-    def cond(t, tokens, state, finished, ids, attention, loop_state):
+    # Beam search: instead of reordering the whole `(N, max_length, S)`
+    # attention history at every step, row n of `attention` holds what decode
+    # row n computed at each step, and `sources` `(N, max_length)` (cheap
+    # ints, reordered like `ids`) says which row of `attention` holds step t of
+    # hypothesis n (-1: finished before t, attention 0). Gathered once at the
+    # end, it gives exactly the reordered history.
+    if getattr(strategy, "reorders_rows", False):
+        loop_vars += (tf.zeros([num_rows, max_length], tf.int32),)
+    known_width = attention_size is not None
+    # (N, 2) = [n, 0]; histories are written with a scatter of the N cells of
+    # step t (a select over the whole (N, max_length, S) buffer was most of
+    # the loop's bookkeeping time at batch 64).
+    row_index = tf.stack([tf.range(num_rows), tf.zeros([num_rows], tf.int32)], axis=1)
+
+    def cond(t, tokens, state, finished, ids, attention, loop_state, *sources):
         return tf.logical_and(t < max_length, tf.reduce_any(tf.logical_not(finished)))
 
-    def body(t, tokens, state, finished, ids, attention, loop_state):
+    def body(t, tokens, state, finished, ids, attention, loop_state, *sources):
         logits, new_state, step_attention = step_fn(tokens, state, memory)
         logits = tf.cast(logits, tf.float32)  # (N, V)
         new_state = tf.nest.pack_sequence_as(  # same nesting and dtypes as state
@@ -119,37 +132,68 @@ def dynamic_decode(
         new_tokens, parents, loop_state = strategy.step(
             t, logits, finished, loop_state, end_id
         )
+        column = row_index + tf.stack([0, t])  # (N, 2) = [n, t]: step t's cells
         if parents is not None:  # (N,) row that each new row continues
             reorder = lambda x: tf.gather(x, parents)
             new_state = tf.nest.map_structure(reorder, new_state)
             finished = reorder(finished)  # (N,)
             ids = reorder(ids)  # (N, max_length)
-            attention = reorder(attention)  # (N, max_length, S)
-            if step_attention is not None:
-                step_attention = reorder(step_attention)  # (N, S)
+            if not sources:  # a strategy without `reorders_rows`: reorder it all
+                attention = reorder(attention)  # (N, max_length, S)
+                if step_attention is not None:
+                    step_attention = reorder(step_attention)  # (N, S)
         emitted = tf.where(finished, 0, new_tokens)  # (N,)
-        write = tf.equal(positions, t)  # (max_length,)
-        ids = tf.where(write, tf.expand_dims(emitted, 1), ids)  # (N, max_length)
+        ids = tf.tensor_scatter_nd_update(ids, column, emitted)  # (N, max_length)
+        if sources:  # step t of row n was computed by decode row `rows[n]`
+            rows = row_index[:, 0] if parents is None else parents  # (N,)
+            rows = tf.where(finished, -1, rows)  # (N,) -1: finished, attention 0
+            previous = sources[0] if parents is None else tf.gather(sources[0], parents)
+            sources = (tf.tensor_scatter_nd_update(previous, column, rows),)
         if step_attention is not None:
             step_attention = tf.cast(step_attention, tf.float32)  # (N, S)
-            step_attention = tf.where(tf.expand_dims(finished, 1), 0.0, step_attention)
-            grow = tf.shape(step_attention)[1] - tf.shape(attention)[2]
-            attention = tf.pad(attention, [[0, 0], [0, 0], [0, grow]])
-            attention = tf.where(  # (N, max_length, S)
-                tf.expand_dims(write, 1), tf.expand_dims(step_attention, 1), attention
+            if not sources:
+                step_attention = tf.where(tf.expand_dims(finished, 1), 0.0, step_attention)
+            if not known_width:
+                grow = tf.shape(step_attention)[1] - tf.shape(attention)[2]
+                attention = tf.pad(attention, [[0, 0], [0, 0], [0, grow]])
+            attention = tf.tensor_scatter_nd_update(  # (N, max_length, S)
+                attention, column, step_attention
             )
         finished = tf.logical_or(finished, tf.equal(emitted, end_id))  # (N,)
         tokens = tf.where(finished, end_id, emitted)  # (N,)
-        return t + 1, tokens, new_state, finished, ids, attention, loop_state
+        return (t + 1, tokens, new_state, finished, ids, attention, loop_state, *sources)
 
     invariants = tf.nest.map_structure(_relaxed_shape, loop_vars)
     invariants = invariants[:5] + (tf.TensorShape([None, None, None]),) + invariants[6:]
-    t, _, _, finished, ids, attention, loop_state = tf.while_loop(
+    t, _, _, finished, ids, attention, loop_state, *sources = tf.while_loop(
         cond, body, loop_vars, shape_invariants=invariants
     )
     ids = ids[:, :t]  # (N, L)
     attention = attention[:, :t]  # (N, L, S)
+    if sources:
+        attention = _gather_history(attention, sources[0][:, :t])
     return strategy.finalize(ids, attention, finished, loop_state, batch_size)
+
+
+def _gather_history(attention, sources):
+    """`out[n, t] = attention[sources[n, t], t]`, 0 where `sources[n, t] < 0`.
+
+    Args:
+        attention: `(N, L, S)` float32, row n = what decode row n computed.
+        sources: `(N, L)` int32, the row holding step t of hypothesis n.
+
+    Returns:
+        `(N, L, S)` float32. TFLite builtins only (TRANSPOSE, RESHAPE, GATHER).
+    """
+    shape = tf.shape(attention)  # (3,)
+    num_rows, length, width = shape[0], shape[1], shape[2]
+    time_major = tf.reshape(  # (L*N, S), row t*N + n
+        tf.transpose(attention, [1, 0, 2]), tf.stack([length * num_rows, width])
+    )
+    steps = tf.expand_dims(tf.range(length) * num_rows, 0)  # (1, L)
+    flat = steps + tf.maximum(sources, 0)  # (N, L)
+    picked = tf.gather(time_major, flat)  # (N, L, S)
+    return tf.where(tf.expand_dims(sources >= 0, 2), picked, 0.0)
 
 
 def _validate_max_length(max_length):

@@ -68,3 +68,12 @@ def test_default_max_length_follows_the_source_length(setup):
     model, src = setup
     out = model.generate(src[:2, :5])  # truncated sources: 2 * 5 + 10 tokens at most
     assert out["ids"].shape[1] <= 20
+
+
+def test_xla_decoding_gives_the_same_tokens(setup):
+    model, src = setup
+    for strategy in ("greedy", BeamSearch(beam_size=3)):
+        plain = model.generate(src[:8], strategy, max_length=14)
+        xla = model.generate(src[:8], strategy, max_length=14, jit_compile=True)
+        np.testing.assert_array_equal(xla["ids"], plain["ids"])
+        np.testing.assert_allclose(xla["scores"], plain["scores"], atol=1e-4)

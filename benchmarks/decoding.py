@@ -52,6 +52,7 @@ import tensorflow as tf  # noqa: E402
 from keras_s2s import data, decoding, text  # noqa: E402
 from keras_s2s.decoding.decoding_strategy import tile_rows  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.training import TimeBudget  # noqa: E402
 
 START_ID, END_ID = 2, 3
 BEAM_SIZE = 4
@@ -119,22 +120,6 @@ def make_tokenizers(task, sources, targets):
     return text.WordTokenizer.train(sources), text.WordTokenizer.train(targets)
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops `fit` once `seconds` have passed (checked after every batch)."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.start = None
-        self.batches = 0
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches += 1
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def train_model(args):
@@ -153,7 +138,7 @@ def train_model(args):
     accuracy = history.history["masked_accuracy"][-1]
     return model, src_tok, tgt_tok, {
         "train_pairs": len(sources), "train_seconds": seconds,
-        "train_batches": budget.batches, "train_epochs": len(history.history["loss"]),
+        "train_batches": budget.steps, "train_epochs": len(history.history["loss"]),
         "train_token_accuracy": float(accuracy),
         "source_vocab_size": src_tok.vocab_size, "target_vocab_size": tgt_tok.vocab_size,
     }

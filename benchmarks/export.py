@@ -51,6 +51,7 @@ import keras_s2s  # noqa: E402
 from keras_s2s import data, text  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.training import TimeBudget  # noqa: E402
 
 END_ID = 3
 QUANTIZATIONS = (None, "dynamic", "float16")
@@ -123,21 +124,6 @@ def machine():
     }
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stops `fit` once `seconds` of wall-clock time have passed."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.steps = 0
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.perf_counter() - self.start >= self.seconds:
-            self.model.stop_training = True
 
 
 def train(args):

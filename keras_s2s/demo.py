@@ -3,29 +3,16 @@
 import os
 import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from keras_s2s import data, text
 from keras_s2s.models import Seq2Seq
 from keras_s2s.plotting import plot_attention
+from keras_s2s.training import TimeBudget
 from keras_s2s.translator import Translator
 
 
-class TimeLimit(keras.callbacks.Callback):
-    """Stops training at the end of the epoch in which `seconds` ran out."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.monotonic()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if time.monotonic() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def train_dates_model(seconds, n=20000, epochs=40, print_fn=print):
@@ -39,7 +26,7 @@ def train_dates_model(seconds, n=20000, epochs=40, print_fn=print):
                     embedding_dim=32, units=64, attention="additive")
     model.compile()
     print_fn(f"Training an additive-attention Seq2Seq on {n} dates for ~{seconds:.0f}s")
-    model.fit(train_data, epochs=epochs, callbacks=[TimeLimit(seconds)], verbose=2)
+    model.fit(train_data, epochs=epochs, callbacks=[TimeBudget(seconds)], verbose=2)
     return model, source_tokenizer, target_tokenizer
 
 

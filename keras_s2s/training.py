@@ -2,6 +2,7 @@
 
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -45,6 +46,26 @@ class BestModelSaver(keras.callbacks.Callback):
         if value is not None and np.isfinite(value) and value < self.best:
             self.best = float(value)
             save_model(self.directory, self.model)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit` once `seconds` of wall-clock time have passed.
+
+    Checked after every batch; `steps` counts the batches run.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.steps = 0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
 
 
 class NaNGuard(keras.callbacks.Callback):

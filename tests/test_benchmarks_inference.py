@@ -1,0 +1,41 @@
+"""Smoke test: benchmarks/inference.py --quick runs and prints its table."""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "benchmarks" / "inference.py"
+RUNTIMES = ("Keras model.generate", "SavedModel translate_ids", "LiteRT float32",
+            "LiteRT dynamic (int8 w)", "LiteRT float16")
+
+
+def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    out = tmp_path / "results.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stdout = proc.stdout
+    assert re.search(r"machine: .*\d+ CPUs", stdout)
+    assert "| strategy | batch | runtime | sentences/s | p50 ms | p95 ms | vs Keras |" in stdout
+    cells = set()
+    for strategy, batch, runtime, rest in re.findall(
+            r"^\| (greedy|beam 4) \| (\d+) \| ([^|]+?) \| (.*)$", stdout, re.M):
+        assert re.match(r"([\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x|n/a .*) \|$", rest), rest
+        cells.add((strategy, int(batch), runtime))
+    assert cells == {(s, b, r) for s in ("greedy", "beam 4") for b in (1, 8) for r in RUNTIMES}
+
+    results = json.loads(out.read_text())
+    assert len(results["rows"]) == 2 * 2 * len(RUNTIMES)
+    keras_rows = [r for r in results["rows"] if r["runtime"] == "keras"]
+    assert all(r["sentences_per_second"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0
+               for r in keras_rows)

@@ -40,11 +40,14 @@ def _add_train(sub):
     fit = p.add_argument_group("training")
     fit.add_argument("--epochs", type=int, default=10)
     fit.add_argument("--batch-size", type=int, default=64)
-    fit.add_argument("--learning-rate", type=float, default=1e-3)
+    fit.add_argument("--learning-rate", type=float, default=None,
+                     help="Adam learning rate (default 1e-3; with --resume: the run's own)")
     fit.add_argument("--patience", type=int, default=None, help="early stopping (epochs)")
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--output-dir", required=True, help="run directory (model, tokenizers, logs)")
     fit.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    fit.add_argument("--backup-every", type=int, default=None, metavar="N",
+                     help="also back up every N batches, not only at epoch ends")
     fit.add_argument(
         "--distribute", choices=["none", "mirrored", "multi_worker"], default="none",
         help="tf.distribute strategy (multi_worker reads TF_CONFIG)",

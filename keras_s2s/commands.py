@@ -67,9 +67,12 @@ def _pairs(source, target):
 
 
 def train(args):
+    import math
+
     import tensorflow as tf
 
     from keras_s2s import data
+    from keras_s2s.distribute import get_strategy
     from keras_s2s.training import train as run_training
 
     if args.tsv and (args.source or args.target):
@@ -91,11 +94,9 @@ def train(args):
         )
     else:
         train_pairs, val_pairs = pairs, None
-    strategy = None
-    if args.distribute == "mirrored":
-        strategy = tf.distribute.MirroredStrategy()
-    elif args.distribute == "multi_worker":
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    if args.backup_every is not None and args.backup_every < 1:
+        raise ValueError(f"--backup-every must be a positive number of batches. Received: {args.backup_every}")
+    strategy = get_strategy(args.distribute)
     model_config = {
         "embedding_dim": args.embedding_dim, "units": args.units, "cell": args.cell,
         "bidirectional": not args.unidirectional, "num_layers": args.layers,
@@ -105,13 +106,27 @@ def train(args):
     start = time.monotonic()
     print(f"Training on {len(train_pairs[0])} pairs"
           + (f", validating on {len(val_pairs[0])}" if val_pairs else "") + f" -> {args.output_dir}")
-    run_training(
-        args.output_dir, train_pairs, val_pairs, tokenizer=args.tokenizer,
-        vocab_size=args.vocab_size, lowercase=args.lowercase, model_config=model_config,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        patience=args.patience, max_length=args.max_length, resume=args.resume,
-        strategy=strategy, seed=args.seed, verbose=0 if args.quiet else 1,
-    )
+    try:
+        *_, history = run_training(
+            args.output_dir, train_pairs, val_pairs, tokenizer=args.tokenizer,
+            vocab_size=args.vocab_size, lowercase=args.lowercase, model_config=model_config,
+            epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+            patience=args.patience, max_length=args.max_length, resume=args.resume,
+            strategy=strategy, backup_every=args.backup_every, seed=args.seed,
+            verbose=0 if args.quiet else 1,
+        )
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as error:
+        if args.distribute != "multi_worker":
+            raise
+        print(f"keras-s2s train: error: lost a worker ({type(error).__name__}). Restart every "
+              "worker with the same TF_CONFIG and --resume to continue from the backup.",
+              file=sys.stderr)
+        return 1
+    losses = history.history.get("loss") or [0.0]
+    if not math.isfinite(losses[-1]):
+        print("keras-s2s train: error: the loss became NaN; training stopped (see above).",
+              file=sys.stderr)
+        return 1
     print(f"Done in {time.monotonic() - start:.0f}s: {os.path.join(args.output_dir, 'model.keras')}")
 
 

@@ -2,12 +2,24 @@
 
 import math
 import os
+import shutil
+import tempfile
 import time
 
 import keras
 import numpy as np
 
 from keras_s2s import data, text
+from keras_s2s.fault_tolerance import (
+    AtomicBackupAndRestore,
+    LogSteps,
+    NaNGuard,
+    SetLearningRate,
+    after_nan,
+    read_backup_metadata,
+    trim_history,
+)
+from keras_s2s.distribute import check_same_on_all_workers, multi_worker_fit, worker_info
 from keras_s2s.models import Seq2Seq
 from keras_s2s.run_directory import (
     MODEL_FILE,
@@ -68,26 +80,6 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class NaNGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss and says so clearly."""
-
-    def __init__(self, print_fn=print):
-        super().__init__()
-        self.print_fn = print_fn
-        self.stopped_at = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss):
-            self.stopped_at = batch
-            self.model.stop_training = True
-            self.print_fn(
-                f"Training stopped: the loss became {loss} at batch {batch}. The "
-                "last good model (best validation loss) is kept; lower the "
-                "learning rate or check the data."
-            )
-
-
 def build_tokenizers(sources, targets, kind="subword", vocab_size=8000, lowercase=False):
     """Trains one tokenizer per side."""
     if kind not in TOKENIZERS:
@@ -110,11 +102,12 @@ def train(
     model_config=None,
     epochs=10,
     batch_size=64,
-    learning_rate=1e-3,
+    learning_rate=None,
     patience=None,
     max_length=None,
     resume=False,
     strategy=None,
+    backup_every=None,
     seed=0,
     verbose=1,
     print_fn=print,
@@ -122,10 +115,18 @@ def train(
     """Trains a `Seq2Seq` with `model.fit` and writes everything to `output_dir`.
 
     `output_dir` gets `model.keras` (best validation loss), the tokenizers,
-    `settings.json`, `history.csv`, TensorBoard logs in `logs/` and, while
-    training runs, a `backup/` that `resume=True` continues from after a
-    crash or kill (`keras.callbacks.BackupAndRestore`: model, optimizer and
-    epoch). Every file is written atomically.
+    `settings.json`, `history.csv` (with `steps`, the optimizer steps done),
+    TensorBoard logs in `logs/` and, while training runs, a `backup/` that
+    `resume=True` continues from after a crash or kill
+    (`AtomicBackupAndRestore`: model, optimizer, epoch and, with
+    `backup_every`, the step within the epoch). Every file is written
+    atomically. A NaN loss stops training; `model.keras` and `backup/` then
+    keep the last good state.
+
+    With a multi-worker `strategy`, every worker runs this with the same
+    arguments and data; only the chief writes `output_dir` (the others write
+    to a temporary directory), and `output_dir` must be storage every worker
+    reads for `resume` (see docs/distributed.md).
 
     Args:
         output_dir: the run directory.
@@ -135,12 +136,18 @@ def train(
         vocab_size: per-side vocabulary size (not for `"char"`).
         lowercase: lowercase the text in the tokenizers.
         model_config: `Seq2Seq` keyword arguments (see `MODEL_KEYS`).
-        epochs, batch_size, learning_rate: training settings.
+        epochs, batch_size: training settings (`batch_size` is the global
+            batch, split over the replicas of `strategy`).
+        learning_rate: Adam's learning rate; `None`: 1e-3, or when resuming
+            the run's own. Given with `resume`, it replaces the backed-up one.
         patience: early-stopping patience in epochs (needs `val_pairs`).
         max_length: drop training pairs longer than this many tokens.
         resume: continue the run in `output_dir`.
-        strategy: a `tf.distribute.Strategy` to build and train under.
-        seed: random seed.
+        strategy: a `tf.distribute.Strategy` to build and train under
+            (see `keras_s2s.distribute.get_strategy`).
+        backup_every: back up every this many batches (and at every epoch
+            end); `None`: at epoch ends only.
+        seed: random seed (also the data order: the same on every worker).
 
     Returns:
         `(model, source_tokenizer, target_tokenizer, history)`.
@@ -150,13 +157,22 @@ def train(
     unknown = set(model_config) - set(MODEL_KEYS)
     if unknown:
         raise ValueError(f"Unknown model settings {sorted(unknown)}; expected some of {MODEL_KEYS}.")
+    worker = worker_info(strategy)
+    # Only the chief writes the run directory; other workers write a scratch copy.
+    write_dir = output_dir if worker["is_chief"] else tempfile.mkdtemp(
+        prefix=f"keras_s2s_worker{worker['task_id']}_"
+    )
     settings_path = os.path.join(output_dir, SETTINGS_FILE)
     if resume:
         settings = read_json(settings_path)
         source_tokenizer, target_tokenizer = load_tokenizers(output_dir)
         model_config = settings["model"]
+        if learning_rate is not None and worker["is_chief"]:
+            write_json(settings_path, {**settings, "learning_rate": learning_rate})
     else:
-        if os.path.exists(os.path.join(output_dir, MODEL_FILE)) or os.path.exists(settings_path):
+        if worker["is_chief"] and (
+            os.path.exists(os.path.join(output_dir, MODEL_FILE)) or os.path.exists(settings_path)
+        ):
             raise RunDirectoryError(
                 f"{output_dir} already holds a run; pass --resume to continue it "
                 "or choose a new output directory."
@@ -164,7 +180,7 @@ def train(
         source_tokenizer, target_tokenizer = build_tokenizers(
             *train_pairs, kind=tokenizer, vocab_size=vocab_size, lowercase=lowercase
         )
-        save_tokenizers(output_dir, source_tokenizer, target_tokenizer)
+        save_tokenizers(write_dir, source_tokenizer, target_tokenizer)
         settings = {
             "tokenizer": tokenizer,
             "vocab_size": vocab_size,
@@ -172,17 +188,21 @@ def train(
             "model": model_config,
             "epochs": epochs,
             "batch_size": batch_size,
-            "learning_rate": learning_rate,
+            "learning_rate": learning_rate or 1e-3,
             "max_length": max_length,
             "seed": seed,
         }
-        write_json(settings_path, settings)
+        write_json(os.path.join(write_dir, SETTINGS_FILE), settings)
+    check_same_on_all_workers(
+        strategy, "\n".join(source_tokenizer.vocabulary + ["|"] + target_tokenizer.vocabulary),
+        "the tokenizer vocabularies",
+    )
 
     datasets = [
         data.make_dataset(
             *pairs, source_tokenizer, target_tokenizer, batch_size=batch_size,
             shuffle=shuffle, seed=seed, max_source_length=max_length,
-            max_target_length=max_length,
+            max_target_length=max_length, auto_shard_policy="data",
         )
         for pairs, shuffle in ((train_pairs, True), (val_pairs, False))
         if pairs is not None
@@ -192,29 +212,47 @@ def train(
     scope = strategy.scope() if strategy is not None else _null_scope()
     with scope:
         model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size, **model_config)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0))
+        rate = learning_rate or settings.get("learning_rate") or 1e-3
+        model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=1.0))
     backup = os.path.join(output_dir, "backup")
-    best = os.path.join(output_dir, MODEL_FILE)
-    if resume and not os.path.isdir(backup) and os.path.exists(best):
+    best = os.path.join(write_dir, MODEL_FILE)
+    restored = read_backup_metadata(backup) if resume else None
+    if resume and restored is None and os.path.exists(os.path.join(output_dir, MODEL_FILE)):
         # The run finished (or stopped early): continue from its best model.
-        model.set_weights(load_model(best).get_weights())
+        model.set_weights(load_model(os.path.join(output_dir, MODEL_FILE)).get_weights())
+    history_csv = os.path.join(write_dir, "history.csv")
+    if restored is not None and worker["is_chief"]:
+        trim_history(history_csv, restored["epoch"])  # epochs the backup does not hold
     nan_guard = NaNGuard(print_fn)
+    backup_callback = AtomicBackupAndRestore(backup, save_freq=backup_every or "epoch", strategy=strategy)
+    # Order matters at epoch ends: the history row is written before the backup.
     callbacks = [
-        keras.callbacks.BackupAndRestore(backup),
+        LogSteps(),
         nan_guard,
-        BestModelSaver(output_dir, "val_loss" if val_data is not None else "loss"),
-        keras.callbacks.CSVLogger(os.path.join(output_dir, "history.csv"), append=resume),
-        keras.callbacks.TensorBoard(os.path.join(output_dir, "logs"), write_graph=False),
+        BestModelSaver(write_dir, "val_loss" if val_data is not None else "loss"),
+        keras.callbacks.CSVLogger(history_csv, append=resume),
+        keras.callbacks.TensorBoard(os.path.join(write_dir, "logs"), write_graph=False),
     ]
     if patience and val_data is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
         )
-    history = model.fit(
-        train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, verbose=verbose
-    )
-    if nan_guard.stopped_at is None and not os.path.exists(best):
-        save_model(output_dir, model)
+    callbacks.append(backup_callback)
+    if resume and learning_rate is not None:
+        callbacks.append(SetLearningRate(learning_rate))
+    try:
+        with multi_worker_fit(model):
+            history = model.fit(
+                train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks,
+                verbose=verbose,
+            )
+        if nan_guard.stopped_at is None and not os.path.exists(best):
+            save_model(write_dir, model)
+    finally:
+        if write_dir != output_dir:
+            shutil.rmtree(write_dir, ignore_errors=True)
+    if nan_guard.stopped_at is not None and worker["is_chief"]:
+        print_fn(after_nan(output_dir, read_backup_metadata(backup)))
     return model, source_tokenizer, target_tokenizer, history
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_s2s.distribute import shard_policy
+
 #: Default bucket boundaries (in tokens, [START]/[END] included): steps of 4
 #: up to 64, then wider. A batch never mixes lengths from two buckets.
 DEFAULT_BUCKET_BOUNDARIES = tuple(range(8, 65, 4)) + (80, 96, 128, 192, 256, 384, 512)
@@ -39,6 +41,7 @@ def make_dataset(
     bucket_boundaries=DEFAULT_BUCKET_BOUNDARIES,
     seed=None,
     tokenize_batch_size=1024,
+    auto_shard_policy="data",
 ):
     """Builds the training `tf.data.Dataset` for a `Seq2Seq` model.
 
@@ -74,6 +77,12 @@ def make_dataset(
         bucket_boundaries: increasing lengths separating the buckets.
         seed: shuffle seed (`None`: different every run).
         tokenize_batch_size: how many sentences are tokenized per call.
+        auto_shard_policy: how `tf.distribute` splits the data over workers
+            (`keras_s2s.distribute.shard_policy`). `"data"` (default): the
+            sentences are in memory, so every worker runs this pipeline and
+            keeps its share of each global batch; with `shuffle`, give the
+            same `seed` on every worker. `None` leaves TensorFlow's AUTO
+            (FILE, which fails here, then DATA with a warning).
 
     Returns:
         `tf.data.Dataset` of `({"source_ids": (B, S) int32,
@@ -146,7 +155,8 @@ def make_dataset(
         ds = ds.padded_batch(
             batch_size, padding_values=({"source_ids": 0, "target_ids": 0}, 0)
         )
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    return ds if auto_shard_policy is None else shard_policy(ds, auto_shard_policy)
 
 
 def padding_fraction(dataset, max_batches=None):

@@ -33,7 +33,9 @@ def atomic_path(path, overwrite=False, is_dir=True):
         if is_dir:  # mkdtemp makes it 0700: a model server running as another user could not read it
             os.chmod(tmp, 0o777 & ~_umask())
         yield target
-        if os.path.exists(path):
+        if not is_dir:  # one rename replaces a file: `path` never goes missing
+            os.replace(target, path)
+        elif os.path.exists(path):
             old = tempfile.mkdtemp(prefix=f".{base}.old-", dir=parent)
             os.replace(path, os.path.join(old, base))
             os.replace(target, path)

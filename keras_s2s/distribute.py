@@ -1,0 +1,196 @@
+"""tf.distribute for keras_s2s: strategies, dataset sharding, workers.
+
+`get_strategy("mirrored" | "multi_worker")` builds the strategy that
+`keras-s2s train --distribute` uses; `multi_worker_fit(model)` works around
+two Keras 3.15 bugs that otherwise make `model.fit` fail under
+`MultiWorkerMirroredStrategy` (see docs/distributed.md).
+"""
+
+import contextlib
+import types
+import zlib
+
+import numpy as np
+import tensorflow as tf
+
+STRATEGIES = ("none", "mirrored", "multi_worker")
+
+AUTO_SHARD_POLICIES = {
+    "auto": tf.data.experimental.AutoShardPolicy.AUTO,
+    "data": tf.data.experimental.AutoShardPolicy.DATA,
+    "file": tf.data.experimental.AutoShardPolicy.FILE,
+    "off": tf.data.experimental.AutoShardPolicy.OFF,
+}
+
+
+def get_strategy(name=None, devices=None):
+    """The `tf.distribute.Strategy` called `name`.
+
+    Args:
+        name: `None` or `"none"` (no strategy: one device), `"mirrored"`
+            (`MirroredStrategy`: one process, several devices) or
+            `"multi_worker"` (`MultiWorkerMirroredStrategy`: one process per
+            machine, the cluster read from the `TF_CONFIG` environment
+            variable; without it, a single worker).
+        devices: for `"mirrored"`, the devices to mirror over. Default: every
+            GPU, or every logical CPU device when there is no GPU (one unless
+            `tf.config.set_logical_device_configuration` split the CPU).
+
+    Returns:
+        A strategy, or `None` for `"none"`.
+    """
+    if name in (None, "none"):
+        return None
+    if name == "mirrored":
+        if devices is None:
+            devices = [d.name for d in tf.config.list_logical_devices("GPU")] or [
+                d.name for d in tf.config.list_logical_devices("CPU")
+            ]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"`distribute` must be one of {STRATEGIES}. Received: {name!r}")
+
+
+def shard_policy(dataset, policy="data"):
+    """`dataset` with its auto-shard policy for multi-worker training set.
+
+    `"data"`: every worker runs the whole pipeline and keeps its share of
+    each global batch; right for in-memory data (`make_dataset`), and it
+    needs the same shuffle seed on every worker. `"file"`: each worker reads
+    its own subset of the input files; right for a pipeline that starts from
+    many files (`TextLineDataset`, `TFRecordDataset`), needs at least as many
+    files as workers. `"auto"`: TensorFlow tries FILE, falls back to DATA.
+
+    Args:
+        dataset: a `tf.data.Dataset`.
+        policy: `"auto"`, `"data"`, `"file"`, `"off"` or an `AutoShardPolicy`.
+
+    Returns:
+        The dataset with the option set.
+    """
+    if isinstance(policy, str):
+        if policy not in AUTO_SHARD_POLICIES:
+            raise ValueError(
+                f"`auto_shard_policy` must be one of {sorted(AUTO_SHARD_POLICIES)}. "
+                f"Received: {policy!r}"
+            )
+        policy = AUTO_SHARD_POLICIES[policy]
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = policy
+    return dataset.with_options(options)
+
+
+def is_multi_worker(strategy):
+    """Whether `strategy` spans more than one worker process."""
+    extended = getattr(strategy, "extended", None)
+    return bool(getattr(extended, "_in_multi_worker_mode", lambda: False)())
+
+
+def worker_info(strategy=None):
+    """`{"task_type", "task_id", "num_workers", "is_chief"}` of this process.
+
+    Args:
+        strategy: a strategy, or `None` (a single process: the chief).
+
+    Returns:
+        dict; the chief is the one process that writes checkpoints and logs.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if strategy is None or resolver is None or not is_multi_worker(strategy):
+        return {"task_type": None, "task_id": 0, "num_workers": 1, "is_chief": True}
+    spec = resolver.cluster_spec().as_dict()
+    num_workers = sum(len(spec.get(job, [])) for job in ("chief", "worker"))
+    return {
+        "task_type": resolver.task_type,
+        "task_id": resolver.task_id,
+        "num_workers": num_workers,
+        "is_chief": bool(strategy.extended.should_checkpoint),
+    }
+
+
+def check_same_on_all_workers(strategy, values, what):
+    """Raises on every worker unless all workers hold the same `values`.
+
+    A collective: every worker must call it, in the same order.
+
+    Args:
+        strategy: the strategy (nothing is checked unless multi-worker).
+        values: a list of ints, or a str (compared by CRC32).
+        what: what the values are, for the message.
+
+    Raises:
+        RuntimeError: the workers disagree.
+    """
+    if not is_multi_worker(strategy):
+        return
+    if isinstance(values, str):
+        values = [zlib.crc32(values.encode("utf-8")), len(values)]
+    # 16-bit pieces: sums of squares stay exact in float64.
+    pieces = np.array([[int(v) >> s & 0xFFFF for s in (0, 16, 32, 48)] for v in values], "float64")
+    per_replica = strategy.run(lambda: tf.constant(np.concatenate([pieces, pieces**2], 0)))
+    total = strategy.reduce("SUM", per_replica, axis=None).numpy()
+    n = strategy.num_replicas_in_sync
+    sums, squares = total[: len(pieces)], total[len(pieces):]
+    if not np.array_equal(n * squares, sums**2):
+        raise RuntimeError(
+            f"The workers disagree on {what}; they must be given the same data and "
+            "settings, and read the same backup directory (shared storage)."
+        )
+
+
+@contextlib.contextmanager
+def multi_worker_fit(model):
+    """Lets `model.fit` / `evaluate` run under `MultiWorkerMirroredStrategy`.
+
+    Keras 3.15 fails there in two places (keras-team/keras#20329,
+    tensorflow/tensorflow#72388): it all-reduces the first input batch to
+    build the model ("Attempt to convert a value ({'source_ids': PerReplica
+    ...") and reduces scalar logs along axis 0 ("Invalid reduction dimension
+    0 for input with 0 dimensions"). Inside this block the model builds from
+    this worker's own batch and scalar logs are averaged over the workers
+    (what `MirroredStrategy` does). Nothing changes without a multi-worker
+    strategy, and everything is restored on exit.
+
+    Args:
+        model: a Keras model created under the strategy's scope.
+    """
+    from keras.src import tree
+    from keras.src.backend.tensorflow import trainer
+
+    strategy = model.distribute_strategy
+    if not is_multi_worker(strategy):
+        yield model
+        return
+    original_reduce = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        def one(value):
+            local = strategy.experimental_local_results(value)[0]
+            if reduction in ("auto", "mean") and getattr(local, "shape", None) is not None and (
+                local.shape.rank == 0
+            ):
+                return strategy.reduce("MEAN", value, axis=None)
+            return original_reduce(value, strategy, reduction)
+
+        return tree.map_structure(one, values)
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, it in iterator:
+                data_batch = tree.map_structure(
+                    lambda v: strategy.experimental_local_results(v)[0]
+                    if isinstance(v, tf.distribute.DistributedValues) else v,
+                    next(it),
+                )
+                break
+        with strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    trainer.reduce_per_replica = reduce_per_replica
+    model._maybe_symbolic_build = types.MethodType(maybe_symbolic_build, model)
+    try:
+        yield model
+    finally:
+        trainer.reduce_per_replica = original_reduce
+        del model._maybe_symbolic_build

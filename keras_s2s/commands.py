@@ -95,7 +95,9 @@ def train(args):
     else:
         train_pairs, val_pairs = pairs, None
     if args.backup_every is not None and args.backup_every < 1:
-        raise ValueError(f"--backup-every must be a positive number of batches. Received: {args.backup_every}")
+        raise ValueError(
+            f"--backup-every must be a positive number of batches. Received: {args.backup_every}"
+        )
     strategy = get_strategy(args.distribute)
     model_config = {
         "embedding_dim": args.embedding_dim, "units": args.units, "cell": args.cell,

@@ -12,6 +12,7 @@ the same files. `AtomicBackupAndRestore` fixes those four points.
 import json
 import math
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -141,7 +142,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             "epoch": self._epoch, "steps_in_epoch": self._steps_in_epoch,
             "step": step, "weights": name,
         }
-        _replace(os.path.join(self.backup_dir, METADATA_FILE), lambda tmp: _write_json(tmp, metadata))
+
+        def write_metadata(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(metadata, f)
+
+        _replace(os.path.join(self.backup_dir, METADATA_FILE), write_metadata)
         _fsync(self.backup_dir)  # the renames themselves reach the disk
         self._remove_all_but(metadata)
 
@@ -282,11 +288,6 @@ def _replace(path, write):
             os.remove(tmp)
 
 
-def _write_json(path, obj):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f)
-
-
 def _fsync(path):
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -296,12 +297,7 @@ def _fsync(path):
 
 
 def _remove(path):
-    import shutil
-
     if os.path.isdir(path):
         shutil.rmtree(path, ignore_errors=True)
-    else:
-        try:
-            os.remove(path)
-        except OSError:
-            pass
+    elif os.path.exists(path):
+        os.remove(path)

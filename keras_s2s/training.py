@@ -158,10 +158,6 @@ def train(
     if unknown:
         raise ValueError(f"Unknown model settings {sorted(unknown)}; expected some of {MODEL_KEYS}.")
     worker = worker_info(strategy)
-    # Only the chief writes the run directory; other workers write a scratch copy.
-    write_dir = output_dir if worker["is_chief"] else tempfile.mkdtemp(
-        prefix=f"keras_s2s_worker{worker['task_id']}_"
-    )
     settings_path = os.path.join(output_dir, SETTINGS_FILE)
     if resume:
         settings = read_json(settings_path)
@@ -180,7 +176,6 @@ def train(
         source_tokenizer, target_tokenizer = build_tokenizers(
             *train_pairs, kind=tokenizer, vocab_size=vocab_size, lowercase=lowercase
         )
-        save_tokenizers(write_dir, source_tokenizer, target_tokenizer)
         settings = {
             "tokenizer": tokenizer,
             "vocab_size": vocab_size,
@@ -192,7 +187,9 @@ def train(
             "max_length": max_length,
             "seed": seed,
         }
-        write_json(os.path.join(write_dir, SETTINGS_FILE), settings)
+        if worker["is_chief"]:
+            save_tokenizers(output_dir, source_tokenizer, target_tokenizer)
+            write_json(settings_path, settings)
     check_same_on_all_workers(
         strategy, "\n".join(source_tokenizer.vocabulary + ["|"] + target_tokenizer.vocabulary),
         "the tokenizer vocabularies",
@@ -214,6 +211,10 @@ def train(
         model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size, **model_config)
         rate = learning_rate or settings.get("learning_rate") or 1e-3
         model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=1.0))
+    # Only the chief writes the run directory; other workers write a scratch copy.
+    write_dir = output_dir if worker["is_chief"] else tempfile.mkdtemp(
+        prefix=f"keras_s2s_worker{worker['task_id']}_"
+    )
     backup = os.path.join(output_dir, "backup")
     best = os.path.join(write_dir, MODEL_FILE)
     restored = read_backup_metadata(backup) if resume else None
@@ -224,7 +225,9 @@ def train(
     if restored is not None and worker["is_chief"]:
         trim_history(history_csv, restored["epoch"])  # epochs the backup does not hold
     nan_guard = NaNGuard(print_fn)
-    backup_callback = AtomicBackupAndRestore(backup, save_freq=backup_every or "epoch", strategy=strategy)
+    backup_callback = AtomicBackupAndRestore(
+        backup, save_freq=backup_every or "epoch", strategy=strategy
+    )
     # Order matters at epoch ends: the history row is written before the backup.
     callbacks = [
         LogSteps(),

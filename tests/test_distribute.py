@@ -37,7 +37,8 @@ def test_in_memory_data_is_sharded_by_data_and_files_by_file():
     dataset = data.make_dataset(sources, targets, tokenizer, tokenizer, batch_size=4)
     assert dataset.options().experimental_distribute.auto_shard_policy == POLICY.DATA
     lines = tf.data.TextLineDataset(["a.txt", "b.txt"])
-    assert distribute.shard_policy(lines, "file").options().experimental_distribute.auto_shard_policy == POLICY.FILE
+    by_file = distribute.shard_policy(lines, "file")
+    assert by_file.options().experimental_distribute.auto_shard_policy == POLICY.FILE
     untouched = data.make_dataset(sources, targets, tokenizer, tokenizer, auto_shard_policy=None)
     assert untouched.options().experimental_distribute.auto_shard_policy == POLICY.AUTO
     with pytest.raises(ValueError, match="auto_shard_policy"):

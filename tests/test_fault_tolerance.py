@@ -244,7 +244,8 @@ CHECK_SAME = textwrap.dedent(
 
 def test_workers_that_restored_different_steps_refuse_to_train(tmp_path):
     """What stops a restarted job whose workers do not see the same backup/."""
-    procs = cluster.start(["-c", CHECK_SAME], cluster.tf_configs(cluster.free_ports(2)), tmp_path, "worker")
+    configs = cluster.tf_configs(cluster.free_ports(2))
+    procs = cluster.start(["-c", CHECK_SAME], configs, tmp_path, "worker")
     try:
         codes = cluster.wait(procs, timeout=240)
     finally:

@@ -1,0 +1,41 @@
+"""Smoke test: benchmarks/bottleneck.py --quick runs and prints its tables and plot."""
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "benchmarks" / "bottleneck.py"
+ATTENTIONS = ("none", "additive", "multiplicative", "scaled_dot")
+
+
+def test_quick_run_prints_parameter_matched_models_and_length_buckets(tmp_path):
+    out, png = tmp_path / "results.json", tmp_path / "bottleneck.png"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out), "--plot", str(png)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stdout = proc.stdout
+    assert "| attention | units | params | vs additive | train s | token acc. | exact match |" \
+        in stdout
+    for name in ATTENTIONS:
+        assert re.search(rf"^\| {name} \| \d+ \| [\d,]+ \| [\d.]+x \| \d+ \| [\d.]+ \| [\d.]+ \|$",
+                         stdout, re.M), name
+    assert "token accuracy by source length" in stdout
+    assert "exact match by source length" in stdout
+    assert re.search(r"^\| attention \| 5-14 \| 15-24 \|$", stdout, re.M)
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+    results = json.loads(out.read_text())
+    assert [m["attention"] for m in results["models"]] == list(ATTENTIONS)
+    steps = {m["steps"] for m in results["models"]}
+    assert len(steps) == 1  # same training budget
+    for model in results["models"]:
+        assert 0 <= model["token_accuracy"] <= 1 and 0 <= model["exact_match"] <= 1
+        assert [b["bucket"] for b in model["buckets"]] == ["5-14", "15-24"]
+        assert sum(b["sentences"] for b in model["buckets"]) == results["config"]["test"]

@@ -1,26 +1,16 @@
 """Smoke test: benchmarks/bottleneck.py --quick runs and prints its tables and plot."""
 
 import json
-import os
-import pathlib
 import re
-import subprocess
-import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "bottleneck.py"
+from benchmark_runner import run_benchmark
+
 ATTENTIONS = ("none", "additive", "multiplicative", "scaled_dot")
 
 
 def test_quick_run_prints_parameter_matched_models_and_length_buckets(tmp_path):
     out, png = tmp_path / "results.json", tmp_path / "bottleneck.png"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out), "--plot", str(png)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stdout = proc.stdout
+    stdout = run_benchmark("bottleneck", ["--quick", "--json", str(out), "--plot", str(png)])
     assert "| attention | units | params | vs additive | train s | token acc. | exact match |" \
         in stdout
     for name in ATTENTIONS:

@@ -3,11 +3,8 @@
 import json
 import os
 import pathlib
-import subprocess
-import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "data_pipeline.py"
+from benchmark_runner import run_benchmark
 
 
 def shared_data_dir():
@@ -22,15 +19,10 @@ def test_quick_run_reports_rates_and_padding(tmp_path):
     has_multi30k = (shared_data_dir() / "multi30k" / "train.de.gz").is_file()
     corpus = "multi30k" if has_multi30k else "reverse"
     out = tmp_path / "results.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_S2S_DATA=str(shared_data_dir()))
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--corpus", corpus,
-         "--limit", "256", "--train-batches", "2", "--json", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "pipeline (bucketed):" in proc.stdout
-    assert "train step (Seq2Seq defaults, model.fit):" in proc.stdout
+    stdout = run_benchmark("data_pipeline", ["--quick", "--corpus", corpus,
+         "--limit", "256", "--train-batches", "2", "--json", str(out)], KERAS_S2S_DATA=str(shared_data_dir()))
+    assert "pipeline (bucketed):" in stdout
+    assert "train step (Seq2Seq defaults, model.fit):" in stdout
     results = json.loads(out.read_text())
     assert results["pairs"] == 256
     assert results["source_vocab_size"] <= 500

@@ -1,28 +1,17 @@
 """Smoke test: benchmarks/decoding.py --quick runs and prints its comparison."""
 
 import json
-import os
-import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "decoding.py"
+from benchmark_runner import run_benchmark
 
 
 def test_quick_run_prints_ratios_and_equal_greedy_tokens(tmp_path):
     pytest.importorskip("keras_hub")  # optional benchmark dependency (.[bench])
     out = tmp_path / "results.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stdout = proc.stdout
+    stdout = run_benchmark("decoding", ["--quick", "--json", str(out)])
 
     # The machine and versions are printed.
     assert re.search(r"machine: .*\d+ CPUs", stdout)

@@ -1,26 +1,16 @@
 """Smoke test: benchmarks/export.py --quick runs and reports sizes, latency and agreement."""
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "export.py"
+from benchmark_runner import run_benchmark
+
 RUNTIMES = ["keras", "saved_model", "litert_float32", "litert_dynamic", "litert_float16"]
 
 
 def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / "results.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--train-seconds", "3", "--sentences", "6",
-         "--json", str(out), "--out-dir", str(tmp_path / "artifacts")],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stdout = proc.stdout
+    stdout = run_benchmark("export", ["--quick", "--train-seconds", "3", "--sentences", "6",
+         "--json", str(out), "--out-dir", str(tmp_path / "artifacts")])
     assert "Sizes on disk (bytes; SavedModel = whole directory)" in stdout
     assert "Latency per sentence at batch 1 (ms, 6 sentences)" in stdout
     for label in ("SavedModel", "LiteRT float32", "LiteRT dynamic (int8 w)", "LiteRT float16"):

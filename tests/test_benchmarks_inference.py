@@ -1,16 +1,12 @@
 """Smoke test: benchmarks/inference.py --quick runs and prints its table."""
 
 import json
-import os
-import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "inference.py"
+from benchmark_runner import run_benchmark
+
 RUNTIMES = ("Keras model.generate", "SavedModel translate_ids", "LiteRT float32",
             "LiteRT dynamic (int8 w)", "LiteRT float16")
 
@@ -18,13 +14,7 @@ RUNTIMES = ("Keras model.generate", "SavedModel translate_ids", "LiteRT float32"
 def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
     pytest.importorskip("ai_edge_litert")
     out = tmp_path / "results.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stdout = proc.stdout
+    stdout = run_benchmark("inference", ["--quick", "--json", str(out)])
     assert re.search(r"machine: .*\d+ CPUs", stdout)
     assert "| strategy | batch | runtime | sentences/s | p50 ms | p95 ms | vs Keras |" in stdout
     cells = set()

@@ -1,25 +1,14 @@
 """Smoke test: benchmarks/training.py --quick runs and prints its tables."""
 
 import json
-import os
-import pathlib
 import re
-import subprocess
-import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "benchmarks" / "training.py"
+from benchmark_runner import run_benchmark
 
 
 def test_quick_run_prints_throughput_ratios_and_mfu(tmp_path):
     out = tmp_path / "results.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    stdout = proc.stdout
+    stdout = run_benchmark("training", ["--quick", "--json", str(out)])
 
     assert re.search(r"machine: .*\d+ CPUs", stdout)
     assert "TensorFlow " in stdout

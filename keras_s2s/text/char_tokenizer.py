@@ -35,24 +35,6 @@ class CharTokenizer(BaseTokenizer):
         **kwargs: `keras.layers.Layer` arguments.
     """
 
-    def __init__(
-        self,
-        vocabulary=None,
-        lowercase=False,
-        normalization="NFKC",
-        max_length=None,
-        ragged=False,
-        **kwargs,
-    ):
-        super().__init__(
-            vocabulary=vocabulary,
-            lowercase=lowercase,
-            normalization=normalization,
-            max_length=max_length,
-            ragged=ragged,
-            **kwargs,
-        )
-
     @classmethod
     def train(cls, texts, vocab_size=None, min_frequency=1, **kwargs):
         """Learns a character vocabulary (most frequent first) from `texts`.

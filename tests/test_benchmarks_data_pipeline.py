@@ -1,26 +1,18 @@
 """Smoke test: benchmarks/data_pipeline.py --quick runs and reports its figures."""
 
 import json
-import os
-import pathlib
 
 from benchmark_runner import run_benchmark
-
-
-def shared_data_dir():
-    root = os.environ.get("KERAS_S2S_DATA")
-    if root:
-        return pathlib.Path(root)
-    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+from shared_data import DATA, MULTI30K
 
 
 def test_quick_run_reports_rates_and_padding(tmp_path):
     # Multi30k when available, else the synthetic task (no download ever).
-    has_multi30k = (shared_data_dir() / "multi30k" / "train.de.gz").is_file()
+    has_multi30k = (MULTI30K / "train.de.gz").is_file()
     corpus = "multi30k" if has_multi30k else "reverse"
     out = tmp_path / "results.json"
     stdout = run_benchmark("data_pipeline", ["--quick", "--corpus", corpus,
-         "--limit", "256", "--train-batches", "2", "--json", str(out)], KERAS_S2S_DATA=str(shared_data_dir()))
+         "--limit", "256", "--train-batches", "2", "--json", str(out)], KERAS_S2S_DATA=str(DATA))
     assert "pipeline (bucketed):" in stdout
     assert "train step (Seq2Seq defaults, model.fit):" in stdout
     results = json.loads(out.read_text())

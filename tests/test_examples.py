@@ -1,16 +1,12 @@
 """Each example runs at a tiny setting (smoke tests)."""
 
 import importlib.util
-import os
-import pathlib
 
 import numpy as np
-import pytest
 
 import keras_s2s
 from conftest import REPO
-
-DATA = pathlib.Path(os.environ.get("KERAS_S2S_DATA", REPO.parent / "shared" / "data"))
+from shared_data import MULTI30K, needs_multi30k
 
 
 def _load(name):
@@ -20,11 +16,10 @@ def _load(name):
     return module
 
 
+@needs_multi30k
 def test_train_translation_quick(tmp_path):
-    if not (DATA / "multi30k" / "train.de.gz").exists():
-        pytest.skip(f"Multi30k not found under {DATA} (set KERAS_S2S_DATA)")
     translator = _load("train_translation").main(
-        ["--quick", "--data-dir", str(DATA / "multi30k"), "--save", str(tmp_path / "m.keras")])
+        ["--quick", "--data-dir", str(MULTI30K), "--save", str(tmp_path / "m.keras")])
     assert len(translator(["ein hund läuft."])) == 1
     assert (tmp_path / "m.keras").exists()
 

@@ -1,23 +1,14 @@
 """Tests for keras_s2s.data.loaders."""
 
 import gzip
-import os
-import pathlib
 import zipfile
 
 import pytest
 
 from keras_s2s.data import load_parallel, load_tsv, read_lines, split_pairs
+from shared_data import ANKI
 
 
-def shared_data_dir():
-    root = os.environ.get("KERAS_S2S_DATA")
-    if root:
-        return pathlib.Path(root)
-    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-ANKI = shared_data_dir() / "anki" / "spa-eng.zip"
 
 
 def test_load_parallel_plain_and_gzip(tmp_path):

@@ -2,27 +2,15 @@
 
 import gzip
 import os
-import pathlib
 
 import keras
 import pytest
 
 from keras_s2s.data import multi30k
 from keras_s2s.data.multi30k import BASE_URL, multi30k_dir
+from shared_data import DATA, needs_multi30k
 
 
-def shared_data_dir():
-    root = os.environ.get("KERAS_S2S_DATA")
-    if root:
-        return pathlib.Path(root)
-    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-DATA = shared_data_dir()
-needs_multi30k = pytest.mark.skipif(
-    not (DATA / "multi30k" / "train.de.gz").is_file(),
-    reason=f"Multi30k not found in {DATA / 'multi30k'} (set KERAS_S2S_DATA)",
-)
 
 
 @pytest.fixture

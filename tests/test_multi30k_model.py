@@ -1,16 +1,14 @@
 """The committed German→English model loads, translates, and keeps its BLEU."""
 
-import os
+import json
 
 import pytest
 
 from conftest import REPO
 from keras_s2s import cli
+from shared_data import MULTI30K, needs_multi30k
 
 MODEL = REPO / "saved_models" / "multi30k_de_en"
-DATA = REPO.parent / "shared" / "data" / "multi30k"
-if os.environ.get("KERAS_S2S_DATA"):
-    DATA = os.path.join(os.environ["KERAS_S2S_DATA"], "multi30k")
 
 
 def test_translate_right_after_install(capsys):
@@ -23,12 +21,10 @@ def test_size_budget():
     assert size < 30 * 1024 * 1024
 
 
+@needs_multi30k
 def test_beam_bleu_on_test2016(tmp_path, capsys):
-    source, reference = os.path.join(DATA, "test_2016_flickr.de.gz"), os.path.join(DATA, "test_2016_flickr.en.gz")
-    if not os.path.exists(source):
-        pytest.skip(f"Multi30k not found at {DATA} (set KERAS_S2S_DATA)")
-    import json
-
+    source = str(MULTI30K / "test_2016_flickr.de.gz")
+    reference = str(MULTI30K / "test_2016_flickr.en.gz")
     report = tmp_path / "bleu.json"
     assert cli.main(["evaluate", "--model", str(MODEL), "--source", source, "--reference", reference,
                      "--strategy", "beam", "--json", str(report)]) == 0

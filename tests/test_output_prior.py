@@ -1,6 +1,4 @@
 import math
-import os
-import pathlib
 
 import keras
 import numpy as np
@@ -10,8 +8,8 @@ import tensorflow as tf
 from keras_s2s.models import Seq2Seq
 from keras_s2s.models.output_prior import target_log_prior
 from seq2seq_data import reverse_task
+from shared_data import MULTI30K, needs_multi30k
 
-DATA = pathlib.Path(os.environ.get("KERAS_S2S_DATA", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def test_log_prior_is_add_one_smoothed_and_ignores_padding():
@@ -48,13 +46,12 @@ def test_zeros_keeps_the_plain_initialization():
         Seq2Seq(20, 20, output_bias="uniform")
 
 
+@needs_multi30k
 def test_real_text_learns_past_the_unigram_plateau():
     """Regression: with zero biases, Multi30k training locked at unigram loss (≈5.2)."""
-    if not (DATA / "multi30k" / "train.en.gz").exists():
-        pytest.skip(f"Multi30k not found under {DATA} (set KERAS_S2S_DATA)")
     from keras_s2s import data, text
 
-    src, tgt = data.multi30k("train", data_dir=str(DATA / "multi30k"))
+    src, tgt = data.multi30k("train", data_dir=str(MULTI30K))
     src, tgt = src[:4000], tgt[:4000]
     src_tok = text.WordTokenizer.train(src, vocab_size=2000, lowercase=True)
     tgt_tok = text.WordTokenizer.train(tgt, vocab_size=2000, lowercase=True)

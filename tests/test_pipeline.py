@@ -1,24 +1,14 @@
 """Tests for keras_s2s.data.make_dataset and padding_fraction."""
 
-import os
-import pathlib
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_s2s.data import DEFAULT_BUCKET_BOUNDARIES, make_dataset, multi30k, padding_fraction
 from keras_s2s.text import WordTokenizer
+from shared_data import MULTI30K, needs_multi30k
 
 
-def shared_data_dir():
-    root = os.environ.get("KERAS_S2S_DATA")
-    if root:
-        return pathlib.Path(root)
-    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-MULTI30K = shared_data_dir() / "multi30k"
 SYMBOLS = [f"w{i}" for i in range(10)]
 
 
@@ -119,8 +109,7 @@ def test_bad_arguments(tok, kwargs, message):
         make_dataset(**args)
 
 
-@pytest.mark.skipif(not (MULTI30K / "val.de.gz").is_file(),
-                    reason=f"Multi30k not found in {MULTI30K} (set KERAS_S2S_DATA)")
+@needs_multi30k
 def test_multi30k_val_bucketing_halves_padding():
     de, en = multi30k("val", data_dir=MULTI30K)
     src = WordTokenizer.train(de, language="de")

@@ -1,28 +1,14 @@
 """Tests for keras_s2s.text.SubwordTokenizer (WordPiece via TF-Text)."""
 
-import os
-import pathlib
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_s2s.data import multi30k
 from keras_s2s.text import SubwordTokenizer
+from shared_data import MULTI30K, needs_multi30k
 
 
-def shared_data_dir():
-    root = os.environ.get("KERAS_S2S_DATA")
-    if root:
-        return pathlib.Path(root)
-    return pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-MULTI30K = shared_data_dir() / "multi30k"
-needs_multi30k = pytest.mark.skipif(
-    not (MULTI30K / "val.en.gz").is_file(),
-    reason=f"Multi30k not found in {MULTI30K} (set KERAS_S2S_DATA to the data root)",
-)
 
 VOCAB = ["a", "dog", "d", "##o", "##g", "##s", ".", "狗", "##狗"]
 

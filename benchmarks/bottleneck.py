@@ -119,11 +119,12 @@ def build(attention, units, args):
                    units=units, attention=attention)
 
 
-def matched_units(attention, reference, args):
-    """The multiple of 8 whose model has the parameter count closest to `reference`."""
+def matched_units(build_fn, reference, max_units):
+    """The multiple of 8 whose model `build_fn(units)` has the parameter count
+    closest to `reference`, searched up to `max_units`; returns `(units, count)`."""
     best = None
-    for units in range(8, 4 * args.units + 8, 8):
-        count = build(attention, units, args).count_params()
+    for units in range(8, max_units + 8, 8):
+        count = build_fn(units).count_params()
         if best is None or abs(count - reference) < abs(best[1] - reference):
             best = (units, count)
         if count > reference:
@@ -183,7 +184,7 @@ def run(args):
         if attention == "additive":
             units, params = args.units, reference
         else:
-            units, params = matched_units(attention, reference, args)
+            units, params = matched_units(lambda u: build(attention, u, args), reference, 4 * args.units)
         keras.utils.set_random_seed(args.seed)
         model = build(attention, units, args)
         seconds, losses = train(model, batches, args.steps)
@@ -251,11 +252,20 @@ def plot(results, path):
         axis.set_ylabel(metric.replace("_", " "))
         axis.set_ylim(-0.02, 1.02)
         axis.grid(alpha=0.3)
-    axes[0].legend()
     c = results["config"]
-    figure.suptitle(f"reverse task, {c['steps']} steps x {c['batch_size']} per model, greedy")
+    save_figure(figure, axes, f"reverse task, {c['steps']} steps x {c['batch_size']} per model, "
+                "greedy", path)
+
+
+def save_figure(figure, axes, title, path):
+    """Legend on the first panel, the title, and the PNG written atomically."""
+    from keras_s2s.export.atomic import atomic_path
+
+    axes[0].legend()
+    figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with atomic_path(path, overwrite=True, is_dir=False) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")
 
 
 def main(argv=None):

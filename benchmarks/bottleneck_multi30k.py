@@ -69,6 +69,8 @@ def parse_args(argv=None):
                         help="source-length bucket edges in German words")
     parser.add_argument("--train-pairs", type=int, help="use the first N training pairs")
     parser.add_argument("--test-pairs", type=int, help="score the first N test pairs")
+    parser.add_argument("--attentions", default="none,additive,multiplicative,scaled_dot",
+                        help="the models to train (comma-separated)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="results file, written after every model")
     parser.add_argument("--continue", dest="resume", action="store_true",
@@ -80,6 +82,10 @@ def parse_args(argv=None):
         args.train_pairs, args.test_pairs, args.vocab_size = 400, 120, 300
         args.embedding_dim, args.units, args.epochs, args.batch_size = 16, 16, 1, 32
     args.boundaries = tuple(int(b) for b in args.boundaries.split(","))
+    names = [a or "none" for a in ATTENTIONS]
+    args.attentions = [a.strip() for a in args.attentions.split(",")]
+    if not args.attentions or not set(args.attentions) <= set(names):
+        parser.error(f"--attentions takes names from {names}. Received: {args.attentions}")
     if args.resume and not args.json:
         parser.error("--continue needs --json")
     return args
@@ -159,9 +165,12 @@ def run(args):
         "config": {**{k: v for k, v in vars(args).items() if k not in ("json", "resume")},
                    "train_pairs": len(pairs["train"][0]), "test_pairs": len(pairs["test"][0]),
                    "vocab": list(vocab)}})
+    results["reference_params"] = reference  # the additive model at --units
     done = {m["attention"] for m in results["models"]}
     for attention in ATTENTIONS:
         name = attention or "none"
+        if name not in args.attentions:
+            continue
         if name in done:
             print(f"attention={name}: kept from {args.json}", flush=True)
             continue
@@ -197,7 +206,7 @@ def print_tables(results):
           f"{c['batch_size']}, test_2016_flickr ({c['test_pairs']} sentences), lowercased "
           f"sacreBLEU; {results['machine']['cpu_count']} CPUs, TensorFlow "
           f"{results['machine']['tensorflow']}")
-    reference = next(m["params"] for m in results["models"] if m["attention"] == "additive")
+    reference = results["reference_params"]
     print("\n| attention | units | params | vs additive | steps | train s | val loss | "
           "BLEU greedy | BLEU beam | chrF beam |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

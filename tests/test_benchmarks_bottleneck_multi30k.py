@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from benchmark_runner import run_benchmark
 from shared_data import DATA, needs_multi30k
 
@@ -39,3 +41,20 @@ def test_quick_run_scores_parameter_matched_models_by_length_and_continues(tmp_p
     resumed = json.loads(out.read_text())["models"]
     assert [m["attention"] for m in resumed] == ATTENTIONS
     assert resumed[0] == models[0]
+
+
+def test_unknown_attention_name_is_a_usage_error(capsys):
+    import sys
+
+    from benchmark_runner import BENCHMARKS
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bottleneck_multi30k
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    with pytest.raises(SystemExit) as exit_info:
+        bottleneck_multi30k.parse_args(["--attentions", "none,luong"])
+    assert exit_info.value.code == 2
+    assert "Received: ['none', 'luong']" in capsys.readouterr().err
+    assert bottleneck_multi30k.parse_args(["--attentions", "none"]).attentions == ["none"]

@@ -27,7 +27,6 @@ of source length. The table is printed, and with `--plot` saved as a PNG.
 """
 
 import argparse
-import json
 import os
 import pathlib
 import platform
@@ -46,6 +45,7 @@ import tensorflow as tf  # noqa: E402
 from keras_s2s import data  # noqa: E402
 from keras_s2s.data.synthetic import reverse_symbols  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 START_ID, END_ID = 2, 3
 ATTENTIONS = (None, "additive", "multiplicative", "scaled_dot")
@@ -209,7 +209,7 @@ def run(args):
     if args.plot:
         plot(results, args.plot)
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+        write_json(args.json, results)
     return results
 
 

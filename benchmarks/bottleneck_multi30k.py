@@ -50,6 +50,7 @@ from keras_s2s.training import build_tokenizers  # noqa: E402
 from keras_s2s.translator import Translator  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+NAMES = [a or "none" for a in ATTENTIONS]  # None is the no-attention model
 
 
 def parse_args(argv=None):
@@ -82,10 +83,9 @@ def parse_args(argv=None):
         args.train_pairs, args.test_pairs, args.vocab_size = 400, 120, 300
         args.embedding_dim, args.units, args.epochs, args.batch_size = 16, 16, 1, 32
     args.boundaries = tuple(int(b) for b in args.boundaries.split(","))
-    names = [a or "none" for a in ATTENTIONS]
     args.attentions = [a.strip() for a in args.attentions.split(",")]
-    if not args.attentions or not set(args.attentions) <= set(names):
-        parser.error(f"--attentions takes names from {names}. Received: {args.attentions}")
+    if not args.attentions or not set(args.attentions) <= set(NAMES):
+        parser.error(f"--attentions takes names from {NAMES}. Received: {args.attentions}")
     if args.resume and not args.json:
         parser.error("--continue needs --json")
     return args
@@ -188,7 +188,7 @@ def run(args):
         results["models"].append({
             "attention": name, "units": units, "params": int(params), "steps": steps,
             "train_seconds": seconds, "load_average_at_start": load_average, "val_loss": history["val_loss"], **scores})
-        results["models"].sort(key=lambda m: [a or "none" for a in ATTENTIONS].index(m["attention"]))
+        results["models"].sort(key=lambda m: NAMES.index(m["attention"]))
         print(f"attention={name}: {steps} steps in {seconds:.0f} s, val loss "
               f"{history['val_loss'][-1]:.3f}, beam BLEU (lc) "
               f"{scores['beam']['overall']['bleu_lowercase']:.2f}", flush=True)

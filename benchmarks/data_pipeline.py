@@ -21,7 +21,6 @@ The pipeline is not the bottleneck when (1) is well above (3).
 """
 
 import argparse
-import json
 import os
 import pathlib
 import sys
@@ -37,6 +36,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, text  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 
 def default_data_dir():
@@ -167,8 +167,7 @@ def main(argv=None):
     verdict = "not the bottleneck" if ratio > 1 else "THE BOTTLENECK"
     print(f"pipeline / train = {ratio:.1f}x: the input pipeline is {verdict}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
     return results
 
 

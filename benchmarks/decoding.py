@@ -32,7 +32,6 @@ keras-hub is an optional benchmark dependency (`pip install -e ".[bench]"`).
 """
 
 import argparse
-import json
 import os
 import pathlib
 import platform
@@ -53,6 +52,7 @@ from keras_s2s import data, decoding, text  # noqa: E402
 from keras_s2s.decoding.decoding_strategy import tile_rows  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 START_ID, END_ID = 2, 3
 BEAM_SIZE = 4
@@ -345,8 +345,7 @@ def main(argv=None):
         results = {"machine": machine, "cpu_count": cpus, "tensorflow": tf.__version__,
                    "loop_overhead": loop_overhead(args.repeats)}
         if args.json:
-            with open(args.json, "w") as f:
-                json.dump(results, f, indent=2)
+            write_json(args.json, results)
         return results
 
     import keras_hub  # optional dependency: pip install -e ".[bench]"
@@ -469,8 +468,7 @@ def main(argv=None):
                "rows": rows,
                "agreement": {k: {"identical": s, "total": t} for k, (s, t) in agreement.items()}}
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
     return results
 
 

@@ -27,7 +27,6 @@ Tokenization is outside the timings (every runtime gets the same ids).
 """
 
 import argparse
-import json
 import os
 import pathlib
 import platform
@@ -52,6 +51,7 @@ from keras_s2s import data, text  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 END_ID = 3
 QUANTIZATIONS = (None, "dynamic", "float16")
@@ -278,8 +278,7 @@ def run(args):
                 outputs["keras"], references)[1]
     print_tables(results)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+        write_json(args.json, results)
     return results
 
 

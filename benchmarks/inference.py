@@ -24,7 +24,6 @@ the timings.
 """
 
 import argparse
-import json
 import os
 import pathlib
 import sys
@@ -41,6 +40,7 @@ import numpy as np  # noqa: E402
 import keras_s2s  # noqa: E402
 from keras_s2s import data  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 RUNTIMES = export_benchmark.RUNTIMES
 LABELS = export_benchmark.LABELS
@@ -151,7 +151,7 @@ def run(args):
     results["rows"] = rows
     print_table(results)
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+        write_json(args.json, results)
     return results
 
 

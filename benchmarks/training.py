@@ -45,7 +45,6 @@ same run on the same machine, before and after the models (the best of both).
 """
 
 import argparse
-import json
 import os
 import pathlib
 import platform
@@ -63,6 +62,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s.models import MaskedTokenAccuracy, Seq2Seq  # noqa: E402
+from keras_s2s.run_directory import write_json  # noqa: E402
 
 KINDS = ("additive", "multiplicative", "scaled_dot")
 START_ID = 2
@@ -423,7 +423,7 @@ def main(argv=None):
     results = run(args)
     print_tables(results)
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=2))
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

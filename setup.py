@@ -21,6 +21,7 @@ setup(
     long_description=(HERE / "README.md").read_text(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["keras_s2s", "keras_s2s.*"]),
+    py_modules=["keras_s2s_cli"],
     python_requires=">=3.10",
     install_requires=[
         "tensorflow>=2.21,<2.22",
@@ -37,6 +38,6 @@ setup(
         "serving": ["tensorflow-serving-api>=2.21,<2.22"],
         "bench": ["keras-hub>=0.32,<0.33"],
     },
-    entry_points={"console_scripts": ["keras-s2s=keras_s2s.cli:main"]},
+    entry_points={"console_scripts": ["keras-s2s=keras_s2s_cli:main"]},
     license="Apache-2.0",
 )

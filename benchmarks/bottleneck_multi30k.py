@@ -45,7 +45,8 @@ from keras_s2s import data  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
 from keras_s2s.evaluation import score, score_by_length  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
-from keras_s2s.run_directory import load_tokenizers, read_json, write_json  # noqa: E402
+from keras_s2s.files import write_json  # noqa: E402
+from keras_s2s.training.run_directory import load_tokenizers, read_json  # noqa: E402
 from keras_s2s.training import build_tokenizers  # noqa: E402
 from keras_s2s.translator import Translator  # noqa: E402
 

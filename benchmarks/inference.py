@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 import keras_s2s  # noqa: E402
 from keras_s2s import data  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
-from keras_s2s.run_directory import write_json  # noqa: E402
+from keras_s2s.files import write_json  # noqa: E402
 
 RUNTIMES = export_benchmark.RUNTIMES
 LABELS = export_benchmark.LABELS

@@ -1,9 +1,10 @@
 """Attention heat maps (matplotlib, the optional `plot` extra)."""
 
 import os
-import tempfile
 
 import numpy as np
+
+from keras_s2s.files import atomic_path
 
 
 def plot_attention(result, path, index=0, title=None):
@@ -52,17 +53,11 @@ def plot_attention(result, path, index=0, title=None):
     fig.colorbar(image, ax=ax, fraction=0.04)
     fig.tight_layout()
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120, format="png")
-        os.replace(tmp, path)
+        with atomic_path(path, overwrite=True, is_dir=False) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

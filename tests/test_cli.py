@@ -35,7 +35,8 @@ def test_train_writes_a_complete_run_directory(run_dir):
     names = {p.name for p in out.iterdir()}
     assert {"model.keras", "source_tokenizer.json", "target_tokenizer.json",
             "settings.json", "history.csv", "logs"} <= names
-    assert "backup" not in names  # removed once training completed
+    backup = json.loads((out / "backup" / "training_metadata.json").read_text())
+    assert backup["epoch"] == 3 and backup["steps_in_epoch"] == 0  # the final state, kept
     settings = json.loads((out / "settings.json").read_text())
     assert settings["model"]["units"] == 32 and settings["tokenizer"] == "word"
     assert len((out / "history.csv").read_text().splitlines()) == 4  # header + 3 epochs
@@ -49,8 +50,9 @@ def test_training_into_an_existing_run_needs_resume(run_dir, capsys):
     assert "already holds a run; pass --resume" in err and len(err.strip().splitlines()) == 1
     before = (out / "model.keras").stat().st_mtime_ns
     assert cli.main(["train", "--source", src, "--target", tgt, "--output-dir", str(out),
-                     "--resume", *TINY, "--epochs", "1"]) == 0
-    assert len((out / "history.csv").read_text().splitlines()) == 5  # appended one epoch
+                     "--resume", *TINY, "--epochs", "4"]) == 0
+    rows = (out / "history.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]  # continued to 4
     assert (out / "model.keras").stat().st_mtime_ns >= before
 
 

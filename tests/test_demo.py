@@ -1,4 +1,4 @@
-from keras_s2s.demo import run_demo
+from keras_s2s.cli.demo import run_demo
 
 
 def test_demo_trains_plots_exports_and_checks_the_exports(tmp_path):

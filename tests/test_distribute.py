@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 import multi_worker_helpers as cluster
-from keras_s2s import data, distribute, text
+from keras_s2s import data, text
+from keras_s2s.training import distribute
 
 POLICY = tf.data.experimental.AutoShardPolicy
 
@@ -117,7 +118,7 @@ def test_cli_train_multi_worker_writes_one_run_directory(tmp_path):
     assert rows[0].split(",")[:4] == ["epoch", "loss", "masked_accuracy", "steps"]
     assert [r.split(",")[0] for r in rows[1:]] == ["0", "1"]  # written once, by the chief
     assert {p.name for p in run.iterdir()} == {
-        "history.csv", "logs", "model.keras", "settings.json",
+        "backup", "history.csv", "logs", "model.keras", "settings.json",
         "source_tokenizer.json", "target_tokenizer.json",
     }
 

@@ -16,9 +16,9 @@ import tensorflow as tf
 
 import multi_worker_helpers as cluster
 from keras_s2s import cli, data
-from keras_s2s.fault_tolerance import AtomicBackupAndRestore, read_backup_metadata, trim_history
+from keras_s2s.training import AtomicBackupAndRestore, read_backup_metadata, trim_history
 from keras_s2s.models import Seq2Seq
-from keras_s2s.run_directory import load_run, read_json
+from keras_s2s.training.run_directory import load_run, read_json
 from seq2seq_data import reverse_task
 
 TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--batch-size", "16",
@@ -37,6 +37,20 @@ def _history(run):
     rows = (run / "history.csv").read_text().splitlines()
     header = rows[0].split(",")
     return [(int(r.split(",")[0]), int(r.split(",")[header.index("steps")])) for r in rows[1:]]
+
+
+def _rows(run):
+    """history.csv as a list of `{column: float}`."""
+    lines = (run / "history.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    return [dict(zip(header, map(float, line.split(",")))) for line in lines[1:]]
+
+
+def _assert_same_rows(rows, expected):
+    assert [sorted(r) for r in rows] == [sorted(r) for r in expected]
+    for row, want in zip(rows, expected):
+        for key, value in want.items():
+            assert row[key] == pytest.approx(value, rel=1e-5, abs=1e-6), (key, row, want)
 
 
 def _metadata_shows(run, epoch):
@@ -103,7 +117,12 @@ def test_sigkill_mid_epoch_then_resume_trains_like_an_uninterrupted_run(tmp_path
 
     assert cli.main(["train", *args, "--output-dir", str(run), "--resume"]) == 0
     assert _history(run) == expected  # same epochs, same optimizer steps: none replayed
-    assert not (run / "backup").exists()
+    # Exact: the same data order, RNG, optimizer and running metrics as never killed.
+    _assert_same_rows(_rows(run), _rows(reference))
+    resumed, reference_model = load_run(str(run))[0], load_run(str(reference))[0]
+    for a, b in zip(resumed.get_weights(), reference_model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert read_backup_metadata(str(run / "backup"))["epoch"] == 3  # kept: --epochs N continues
     assert not [p for p in run.iterdir() if p.name.startswith(".")]
     _check_every_file_loads(run)
 
@@ -114,7 +133,7 @@ KILL_DURING_SAVE = textwrap.dedent(
     import numpy as np, tensorflow as tf, keras
     sys.path.insert(0, "tests")
     from seq2seq_data import reverse_task
-    from keras_s2s import fault_tolerance
+    from keras_s2s.training import atomic_backup_and_restore as fault_tolerance
     from keras_s2s.models import Seq2Seq
 
     backup_dir, point = sys.argv[1], int(sys.argv[2])
@@ -147,7 +166,8 @@ def test_a_kill_while_writing_a_backup_leaves_the_previous_one(tmp_path, point):
     )
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
     meta = read_backup_metadata(str(backup))
-    assert meta == {"epoch": 0, "steps_in_epoch": 4, "step": 4, "weights": "ckpt-4.weights.h5"}
+    assert {k: v for k, v in meta.items() if k != "state"} == {
+        "epoch": 0, "steps_in_epoch": 4, "step": 4, "weights": "ckpt-4.weights.h5"}
     leftovers = sorted(p.name for p in backup.iterdir())  # the cut-short write is still there
     assert any(name.startswith(".") or name == "ckpt-6.weights.h5" for name in leftovers)
     # A new run restores step 4, skips the 4 trained batches, cleans up, trains to 6.
@@ -204,17 +224,19 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_model(tmp_path, capsys)
     assert cli.main(["train", *args, "--epochs", "2", "--resume", "--learning-rate", "1e38",
                      "--backup-every", "1"]) == 1
     out, err = capsys.readouterr()
-    assert "Training stopped: the loss became nan at epoch 1, batch 2." in out
-    assert "model.keras is the best model so far" in out and "step 1)" in out
+    steps = _history(run)[0][1]  # the resumed run continues the step count
+    assert "Training stopped: the loss became nan at epoch 2, batch 2." in out
+    assert "model.keras is the best model so far" in out
+    assert f"(epoch 2, batch 1, step {steps + 1})" in out
     assert err.strip() == "keras-s2s train: error: the loss became NaN; training stopped (see above)."
     assert hashlib.sha256((run / "model.keras").read_bytes()).hexdigest() == good
     model, source_tokenizer, _, _ = load_run(str(run))
     ids = source_tokenizer(tf.constant(["a b c d e f g h"]))
     logits = model({"source_ids": ids, "target_ids": ids[:, :-1]})
     assert np.isfinite(logits.numpy()).all()
-    # The backup is kept and holds the last finite state (step 1), never NaN.
+    # The backup is kept and holds the last finite state (one step in), never NaN.
     backed_up, meta = _backed_up_model(run)
-    assert meta["step"] == 1
+    assert meta["step"] == steps + 1
     assert all(np.isfinite(w).all() for w in backed_up.get_weights())
     assert (run / "history.csv").read_text().splitlines()[-1].split(",")[1] == "nan"
 
@@ -230,7 +252,7 @@ def test_trim_history_drops_epochs_to_redo_and_rows_cut_short(tmp_path):
 CHECK_SAME = textwrap.dedent(
     """
     import sys
-    from keras_s2s import distribute
+    from keras_s2s.training import distribute
     strategy = distribute.get_strategy("multi_worker")
     task = distribute.worker_info(strategy)["task_id"]
     distribute.check_same_on_all_workers(strategy, [114, 3], "the restored training step")
@@ -286,13 +308,13 @@ def test_multi_worker_job_resumes_from_the_backup_after_a_worker_is_killed(tmp_p
     steps_per_epoch = history[0][1]
     assert killed_at["step"] == steps_per_epoch + killed_at["steps_in_epoch"]
     assert history == [(0, steps_per_epoch), (1, 2 * steps_per_epoch)]  # as if never killed
-    assert not (run / "backup").exists()
+    assert read_backup_metadata(str(run / "backup"))["epoch"] == 2
     _check_every_file_loads(run)
 
 
 def test_replacing_a_file_is_one_rename_so_it_never_goes_missing(tmp_path, monkeypatch):
     """model.keras, settings.json, history.csv: a kill can never leave the path absent."""
-    from keras_s2s.export import atomic
+    from keras_s2s import files as atomic
 
     path = tmp_path / "settings.json"
     path.write_text("old")

@@ -6,9 +6,8 @@ import zipfile
 import pytest
 
 from keras_s2s.data import load_parallel, load_tsv, read_lines, split_pairs
+from keras_s2s.data.loaders import CorpusEncodingError
 from shared_data import ANKI
-
-
 
 
 def test_load_parallel_plain_and_gzip(tmp_path):
@@ -20,10 +19,21 @@ def test_load_parallel_plain_and_gzip(tmp_path):
         ["Ein Hund.", "", "Zwei\u2028Katzen"], ["A dog.", "", "Two cats"])
 
 
-def test_gzip_detected_by_content_and_bad_bytes_replaced(tmp_path):
+def test_gzip_detected_by_content_and_bad_bytes_named_or_replaced_on_request(tmp_path):
     path = tmp_path / "no_suffix"
     path.write_bytes(gzip.compress(b"ok\n\xff bad\n"))
-    assert read_lines(path) == ["ok", "\ufffd bad"]
+    with pytest.raises(CorpusEncodingError) as info:
+        read_lines(path)  # U+FFFD never slips into a vocabulary unasked
+    assert str(info.value).startswith(f"{path} is not valid UTF-8: line 2, byte offset 3 "
+                                      "(byte 0 of the line): ff")
+    assert "--encoding-errors replace" in str(info.value)
+    assert read_lines(path, errors="replace") == ["ok", "\ufffd bad"]
+
+
+def test_bad_encoding_errors_value_is_named(tmp_path):
+    (tmp_path / "a.txt").write_text("x\n")
+    with pytest.raises(ValueError, match="Received: errors='ignore'"):
+        read_lines(tmp_path / "a.txt", errors="ignore")
 
 
 def test_load_parallel_unequal_counts_names_files_and_counts(tmp_path):

@@ -4,6 +4,8 @@ Loaders return a pair of equal-length lists `(sources, targets)` of `str`;
 `make_dataset` turns such lists into batches for `Seq2Seq.fit`.
 """
 
+from keras_s2s.data.epoch_dataset import count_batches
+from keras_s2s.data.epoch_dataset import make_epochs
 from keras_s2s.data.loaders import load_parallel
 from keras_s2s.data.loaders import load_tsv
 from keras_s2s.data.loaders import read_lines

@@ -1,8 +1,10 @@
 """Loaders for parallel text files and a seeded train/val/test split.
 
 Every loader returns a pair of equal-length Python lists `(sources, targets)`.
-Files are read as UTF-8; bytes that are not valid UTF-8 become U+FFFD (the
-tokenizers do the same), so a bad byte never stops a load.
+Files are read as UTF-8. A byte sequence that is not valid UTF-8 stops the
+load with the file, the line and the byte offset (`errors="strict"`, the
+default), so a wrongly encoded corpus never trains silently on U+FFFD;
+`errors="replace"` opts into replacing such bytes with U+FFFD.
 """
 
 import gzip
@@ -23,9 +25,39 @@ def _read_bytes(path):
     return data
 
 
-def _split_lines(data):
+ENCODING_ERRORS = ("strict", "replace")
+
+
+class CorpusEncodingError(UnicodeDecodeError):
+    """A corpus file is not valid UTF-8; the message names file, line and offset."""
+
+    def __str__(self):
+        return self.reason
+
+
+def _decode(data, path, errors):
+    """`data` as text; invalid UTF-8 raises with its line and byte offset."""
+    if errors not in ENCODING_ERRORS:
+        raise ValueError(f"`errors` must be one of {ENCODING_ERRORS}. Received: errors={errors!r}")
+    try:
+        return data.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as error:
+        offset = error.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - (data.rfind(b"\n", 0, offset) + 1)
+        bad = data[error.start : error.end].hex(" ")
+        raise CorpusEncodingError(
+            "utf-8", data, error.start, error.end,
+            f"{os.fspath(path)} is not valid UTF-8: line {line}, byte offset {offset} "
+            f"(byte {column} of the line): {bad} ({error.reason}). Convert the file "
+            "to UTF-8, or replace such bytes with U+FFFD (errors=\"replace\", "
+            "keras-s2s train --encoding-errors replace)",
+        ) from None
+
+
+def _split_lines(data, path="<bytes>", errors="strict"):
     """Splits on "\\n" only (never on U+2028 & co, which would misalign)."""
-    text = data.decode("utf-8", errors="replace")
+    text = _decode(data, path, errors)
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -34,36 +66,40 @@ def _split_lines(data):
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def read_lines(path):
+def read_lines(path, errors="strict"):
     """Reads one sentence a line from a plain or gzip-compressed text file.
 
     Args:
         path: file path; gzip is detected from the content, not the name.
+        errors: `"strict"` (invalid UTF-8 raises `UnicodeDecodeError` naming
+            the file, line and byte offset) or `"replace"` (U+FFFD).
 
     Returns:
         `list` of `str` without line endings (empty lines kept, so that
         aligned files stay aligned).
     """
-    return _split_lines(_read_bytes(path))
+    return _split_lines(_read_bytes(path), path, errors)
 
 
-def load_parallel(source_path, target_path):
+def load_parallel(source_path, target_path, errors="strict"):
     """Loads a parallel corpus: line i of one file translates line i of the other.
 
     Args:
         source_path: source-language file, plain or `.gz`.
         target_path: target-language file, plain or `.gz`.
+        errors: what invalid UTF-8 does, see `read_lines`.
 
     Returns:
         `(sources, targets)`: two lists of `str` of equal length.
 
     Raises:
         FileNotFoundError: if a file is missing.
+        UnicodeDecodeError: a file is not valid UTF-8 (with `errors="strict"`).
         ValueError: if the files have different numbers of lines (the message
             names both files and both counts).
     """
-    sources = read_lines(source_path)
-    targets = read_lines(target_path)
+    sources = read_lines(source_path, errors)
+    targets = read_lines(target_path, errors)
     if len(sources) != len(targets):
         raise ValueError(
             "Parallel files must have the same number of lines. Received: "
@@ -100,7 +136,7 @@ def _read_tsv_bytes(path, member):
         return archive.read(member)
 
 
-def load_tsv(path, member=None):
+def load_tsv(path, member=None, errors="strict"):
     """Loads tab-separated pairs in the Anki format `English<TAB>Other[<TAB>...]`.
 
     Column 1 is English, column 2 the other language (Spanish in
@@ -112,6 +148,7 @@ def load_tsv(path, member=None):
     Args:
         path: file path.
         member: file inside a zip archive, e.g. `"spa-eng/spa.txt"`.
+        errors: what invalid UTF-8 does, see `read_lines`.
 
     Returns:
         `(english, other)`: two lists of `str` of equal length. For
@@ -123,7 +160,9 @@ def load_tsv(path, member=None):
             the file and the line number).
     """
     english, other = [], []
-    for number, line in enumerate(_split_lines(_read_tsv_bytes(path, member)), 1):
+    where = os.fspath(path) if member is None else f"{os.fspath(path)}:{member}"
+    lines = _split_lines(_read_tsv_bytes(path, member), where, errors)
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         columns = line.split("\t")

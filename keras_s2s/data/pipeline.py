@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_s2s.distribute import shard_policy
+from keras_s2s.data.sharding import shard_policy
 
 #: Default bucket boundaries (in tokens, [START]/[END] included): steps of 4
 #: up to 64, then wider. A batch never mixes lengths from two buckets.
@@ -78,7 +78,7 @@ def make_dataset(
         seed: shuffle seed (`None`: different every run).
         tokenize_batch_size: how many sentences are tokenized per call.
         auto_shard_policy: how `tf.distribute` splits the data over workers
-            (`keras_s2s.distribute.shard_policy`). `"data"` (default): the
+            (`keras_s2s.data.sharding.shard_policy`). `"data"` (default): the
             sentences are in memory, so every worker runs this pipeline and
             keeps its share of each global batch; with `shuffle`, give the
             same `seed` on every worker. `None` leaves TensorFlow's AUTO
@@ -88,6 +88,80 @@ def make_dataset(
         `tf.data.Dataset` of `({"source_ids": (B, S) int32,
         "target_ids": (B, T) int32}, target_out_ids (B, T) int32)`.
     """
+    boundaries = _check_arguments(
+        source_texts, target_texts, batch_size, tokenize_batch_size, max_source_length,
+        max_target_length, bucket_by_length, bucket_boundaries,
+    )
+    n = len(source_texts)
+    ds = tf.data.Dataset.from_tensor_slices(
+        (
+            tf.constant(list(source_texts), dtype=tf.string, shape=[n]),
+            tf.constant(list(target_texts), dtype=tf.string, shape=[n]),
+        )
+    )
+    if shuffle:
+        ds = ds.shuffle(max(n, 1), seed=seed, reshuffle_each_iteration=True)
+    ds = batch_pairs(
+        ds, source_tokenizer, target_tokenizer, batch_size, bucket_by_length,
+        max_source_length, max_target_length, boundaries, tokenize_batch_size,
+    )
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    return ds if auto_shard_policy is None else shard_policy(ds, auto_shard_policy)
+
+
+def batch_pairs(
+    ds,
+    source_tokenizer,
+    target_tokenizer,
+    batch_size,
+    bucket_by_length,
+    max_source_length,
+    max_target_length,
+    bucket_boundaries,
+    tokenize_batch_size,
+):
+    """Tokenizes, filters and batches a dataset of `(source, target)` strings.
+
+    The part of `make_dataset` after the shuffle (arguments as there,
+    already checked); `make_epochs` runs it once per epoch.
+    """
+
+    def tokenize(sources, targets):
+        return (
+            _ragged_ids(source_tokenizer, sources),
+            _ragged_ids(target_tokenizer, targets),
+        )
+
+    ds = ds.batch(tokenize_batch_size).map(
+        tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    )
+    ds = ds.unbatch()
+    if max_source_length is not None or max_target_length is not None:
+        max_s = max_source_length or np.iinfo(np.int32).max
+        max_t = max_target_length or np.iinfo(np.int32).max
+        ds = ds.filter(
+            lambda s, t: (tf.size(s) <= max_s) & (tf.size(t) <= max_t)
+        )
+    ds = ds.map(
+        lambda s, t: ({"source_ids": s, "target_ids": t[:-1]}, t[1:]),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    padding = ({"source_ids": 0, "target_ids": 0}, 0)
+    if not bucket_by_length:
+        return ds.padded_batch(batch_size, padding_values=padding)
+    return ds.bucket_by_sequence_length(
+        element_length_func=lambda x, y: tf.maximum(tf.size(x["source_ids"]), tf.size(y)),
+        bucket_boundaries=list(bucket_boundaries),
+        bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+        padding_values=padding,
+    )
+
+
+def _check_arguments(
+    source_texts, target_texts, batch_size, tokenize_batch_size, max_source_length,
+    max_target_length, bucket_by_length, bucket_boundaries,
+):
+    """Raises for bad `make_dataset` arguments; returns the bucket boundaries."""
     if isinstance(source_texts, str) or isinstance(target_texts, str):
         raise ValueError(
             "`source_texts` and `target_texts` must be lists of strings, "
@@ -112,51 +186,7 @@ def make_dataset(
             "`bucket_boundaries` must be a non-empty, strictly increasing list "
             f"of positive ints. Received: bucket_boundaries={bucket_boundaries!r}"
         )
-    n = len(source_texts)
-    ds = tf.data.Dataset.from_tensor_slices(
-        (
-            tf.constant(list(source_texts), dtype=tf.string, shape=[n]),
-            tf.constant(list(target_texts), dtype=tf.string, shape=[n]),
-        )
-    )
-    if shuffle:
-        ds = ds.shuffle(max(n, 1), seed=seed, reshuffle_each_iteration=True)
-
-    def tokenize(sources, targets):
-        return (
-            _ragged_ids(source_tokenizer, sources),
-            _ragged_ids(target_tokenizer, targets),
-        )
-
-    ds = ds.batch(tokenize_batch_size).map(
-        tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
-    ds = ds.unbatch()
-    if max_source_length is not None or max_target_length is not None:
-        max_s = max_source_length or np.iinfo(np.int32).max
-        max_t = max_target_length or np.iinfo(np.int32).max
-        ds = ds.filter(
-            lambda s, t: (tf.size(s) <= max_s) & (tf.size(t) <= max_t)
-        )
-    ds = ds.map(
-        lambda s, t: ({"source_ids": s, "target_ids": t[:-1]}, t[1:]),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
-    if bucket_by_length:
-        ds = ds.bucket_by_sequence_length(
-            element_length_func=lambda x, y: tf.maximum(
-                tf.size(x["source_ids"]), tf.size(y)
-            ),
-            bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            padding_values=({"source_ids": 0, "target_ids": 0}, 0),
-        )
-    else:
-        ds = ds.padded_batch(
-            batch_size, padding_values=({"source_ids": 0, "target_ids": 0}, 0)
-        )
-    ds = ds.prefetch(tf.data.AUTOTUNE)
-    return ds if auto_shard_policy is None else shard_policy(ds, auto_shard_policy)
+    return boundaries
 
 
 def padding_fraction(dataset, max_batches=None):

@@ -139,10 +139,27 @@ class Seq2Seq(keras.Model):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`; first sets the output bias (`output_bias="prior"`)."""
+        """`keras.Model.fit`; first sets the output bias (`output_bias="prior"`)
+        and builds the compiled metrics, so that a backup restored at an epoch's
+        start (`AtomicBackupAndRestore`) can set their running values."""
         if self.output_bias == "prior" and self._untrained():
             self.initialize_output_bias(x if y is None else y)
+        self._build_compiled_metrics(x, y)
         return super().fit(x, y, *args, **kwargs)
+
+    def _build_compiled_metrics(self, x, y):
+        """Keras' symbolic build (what `fit` runs under a strategy): creates the
+        metrics from one batch's shapes and computes nothing."""
+        compiled = getattr(self, "_compile_metrics", None)
+        if compiled is None or compiled.built or self._distribute_strategy is not None:
+            return  # under a strategy, `fit` builds them itself
+        if isinstance(x, tf.data.Dataset):
+            batch = next(iter(x))  # its own iterator: fit's data order is untouched
+        elif x is not None and y is not None:
+            batch = (x, y)
+        else:
+            return  # a generator or PyDataset: Keras builds while tracing
+        self._symbolic_build(data_batch=batch)
 
     def initialize_output_bias(self, targets):
         """Sets the logits' bias to log p(token) of `targets`.

@@ -1,25 +1,25 @@
-"""Training that survives faults: atomic backups, exact resume, NaN stops.
+"""`AtomicBackupAndRestore`: backups a kill cannot corrupt, and resume that is exact.
 
 Keras 3.15's `BackupAndRestore` writes `latest.weights.h5` in place and then
 `training_metadata.json`: a kill during the first write leaves a corrupt
 file, a kill between the two a weights file one backup ahead of its epoch.
 A mid-epoch backup (`save_freq=N`) restores the weights but restarts the
 epoch from its first batch, so a resumed run trains more steps than an
-uninterrupted one. Under `MultiWorkerMirroredStrategy` every worker writes
-the same files. `AtomicBackupAndRestore` fixes those four points.
+uninterrupted one; and neither the dropout RNG nor the running epoch
+metrics are saved, so even a resume at the right batch drifts. Under
+`MultiWorkerMirroredStrategy` every worker writes the same files.
+`AtomicBackupAndRestore` fixes those points.
 """
 
 import json
-import math
 import os
 import shutil
+import warnings
 
 import keras
 import numpy as np
 
-from keras_s2s.distribute import check_same_on_all_workers, worker_info
-from keras_s2s.export.atomic import atomic_path
-from keras_s2s.run_directory import MODEL_FILE
+from keras_s2s.training.distribute import check_same_on_all_workers, worker_info
 
 METADATA_FILE = "training_metadata.json"
 
@@ -33,11 +33,14 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
       the same way (one `os.replace`). That rename is the one commit point:
       a kill at any moment leaves the previous complete backup; older files
       are removed only after it.
-    - Exact resume: restoring a mid-epoch backup skips the batches of that
-      epoch that were already trained (their data is read, not trained on),
-      so the resumed run trains the same number of steps and epochs as an
-      uninterrupted one. The skipped batches are those of a fresh shuffle,
-      not the interrupted epoch's own order.
+    - Exact resume: the metadata also holds the state that `save_weights`
+      leaves out, the dropout seed generators and the running values of the
+      epoch's metrics (loss, accuracy). Restoring a mid-epoch backup sets
+      them back and skips the batches of that epoch that were already
+      trained (their data is read, not trained on). With data whose order
+      is a function of the epoch (`keras_s2s.data.make_epochs`), the resumed
+      run ends with the same weights and history as an uninterrupted one.
+    - `save_now()` backs up at the current step (a budget stop, Ctrl-C).
     - Never backs up non-finite weights: after a NaN the backup still holds
       the last good training state, and it is kept (not deleted) at the end.
     - Multi-worker: only the chief writes; every worker restores from
@@ -47,7 +50,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     Args:
         backup_dir: directory for the backup (used by nothing else).
         save_freq: `"epoch"` or a number of batches between backups.
-        delete_checkpoint: delete the backup when training ends normally.
+        delete_checkpoint: delete the backup when training ends normally
+            (`keras_s2s.training` keeps it: it is how a finished run
+            continues with more epochs).
         strategy: the `tf.distribute.Strategy` the model was built under.
     """
 
@@ -58,8 +63,9 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.restored = None  # the metadata restored from, if any
         self.non_finite = False
         self._epoch = 0
-        self._steps_in_epoch = 0
+        self._epoch_start_step = 0
         self._skip = 0
+        self._pending_metrics = None
 
     # --- restore -------------------------------------------------------
     def on_train_begin(self, logs=None):
@@ -68,15 +74,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             super().on_train_begin(logs)  # a backup written by Keras itself
             metadata = None
         elif metadata is not None:
-            weights = os.path.join(self.backup_dir, metadata["weights"])
-            if self.model.optimizer is not None and not self.model.optimizer.built:
-                self.model.optimizer.build(self.model.trainable_variables)
-            try:
-                self.model.load_weights(weights)
-            except Exception as error:
-                raise RuntimeError(f"The backup {weights} could not be loaded: {error}") from None
-            self.model._initial_epoch = metadata["epoch"]
-            self._skip = metadata.get("steps_in_epoch", 0)
+            self._restore(metadata)
         if self.is_chief and os.path.isdir(self.backup_dir):
             self._remove_all_but(metadata)  # what a kill left half-written
         self.restored = metadata
@@ -84,6 +82,21 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         check_same_on_all_workers(self.strategy, [step, self._skip], "the restored training step")
         if self._skip:
             self._skip_trained_batches()
+
+    def _restore(self, metadata):
+        weights = os.path.join(self.backup_dir, metadata["weights"])
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(weights)
+        except Exception as error:
+            raise RuntimeError(f"The backup {weights} could not be loaded: {error}") from None
+        self.model._initial_epoch = metadata["epoch"]
+        self._skip = metadata.get("steps_in_epoch", 0)
+        state = metadata.get("state", {})
+        _assign(_seed_variables(self.model), state.get("seeds"), "seed generator", weights)
+        if self._skip:  # set after Keras resets the metrics at the epoch start
+            self._pending_metrics = state.get("metrics")
 
     def _skip_trained_batches(self):
         """Wraps `train_function` so the first `self._skip` calls only read a batch."""
@@ -113,10 +126,27 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     # --- save ----------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._steps_in_epoch = 0
+        self._epoch_start_step = self._iterations() - self._skip
+        if self._pending_metrics is not None:
+            self._restore_metrics(self._pending_metrics)
+            self._pending_metrics = None
+
+    def _restore_metrics(self, values):
+        variables = self.model.metrics_variables
+        compiled = getattr(self.model, "_compile_metrics", None)
+        if compiled is not None and not compiled.built and len(values) != len(variables):
+            # Keras builds compiled metrics while tracing the first step, after
+            # this point; `Seq2Seq.fit` builds them up front.
+            warnings.warn(
+                "The model's compiled metrics are not built before fit, so the resumed "
+                "epoch's metrics average only the batches after the backup. Build them "
+                "first (e.g. model.evaluate on one batch) for exact epoch metrics.",
+                stacklevel=2,
+            )
+            return
+        _assign(variables, values, "metric", self.backup_dir)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._steps_in_epoch = batch + 1
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             self.non_finite = True
@@ -124,12 +154,30 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._epoch, self._steps_in_epoch = epoch + 1, 0
+        self._epoch, self._epoch_start_step = epoch + 1, self._iterations()
         self._batches_seen_since_last_saving = 0
         self._save_model()  # also with save_freq=N: epochs always end backed up
 
+    def save_now(self, every_worker=False):
+        """Backs up the state after the last finished step (mid-epoch resumable).
+
+        With several workers, every worker must call it at the same step
+        (`every_worker=True`, a `max_steps` stop); a Ctrl-C reaches one
+        worker only, so then it does nothing there.
+        """
+        if self._skip == 0 and (every_worker or worker_info(self.strategy)["num_workers"] == 1):
+            self._save_model()
+
     def _save_model(self):
-        if not self.is_chief or self.non_finite:
+        if self.non_finite:
+            return
+        # Every worker reads the state: reading a metric (a sync-on-read
+        # variable) is a collective under MultiWorkerMirroredStrategy.
+        state = {
+            "seeds": _values(_seed_variables(self.model)),
+            "metrics": _values(self.model.metrics_variables),
+        }
+        if not self.is_chief:
             return
         if not all(np.isfinite(w).all() for w in self.model.get_weights()):
             self.non_finite = True
@@ -139,8 +187,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         name = f"ckpt-{step}.weights.h5"
         _replace(os.path.join(self.backup_dir, name), self.model.save_weights)
         metadata = {
-            "epoch": self._epoch, "steps_in_epoch": self._steps_in_epoch,
-            "step": step, "weights": name,
+            "epoch": self._epoch, "steps_in_epoch": step - self._epoch_start_step,
+            "step": step, "weights": name, "state": state,
         }
 
         def write_metadata(tmp):
@@ -160,101 +208,27 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         return int(optimizer.iterations.numpy()) if optimizer is not None else 0
 
 
-class NaNGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss and says so clearly.
-
-    `stopped_at` is `(epoch, batch)` once it stopped training, else None.
-    """
-
-    def __init__(self, print_fn=print):
-        super().__init__()
-        self.print_fn = print_fn
-        self.stopped_at = None
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(loss) and self.stopped_at is None:
-            self.stopped_at = (self.epoch, batch)
-            self.model.stop_training = True
-            self.print_fn(
-                f"Training stopped: the loss became {loss} at epoch {self.epoch + 1}, "
-                f"batch {batch + 1}. Nothing non-finite was saved; lower the learning "
-                "rate or check the data."
-            )
+def _seed_variables(model):
+    """The model's variables that `save_weights` leaves out: its RNG states."""
+    saved = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in saved]
 
 
-class SetLearningRate(keras.callbacks.Callback):
-    """Sets the learning rate after a backup (which holds the old one) is restored."""
-
-    def __init__(self, learning_rate):
-        super().__init__()
-        self.learning_rate = learning_rate
-
-    def on_train_begin(self, logs=None):
-        self.model.optimizer.learning_rate = self.learning_rate
+def _values(variables):
+    """JSON-ready values; float32 survives the round trip through repr exactly."""
+    return [np.asarray(v.numpy()).tolist() for v in variables]
 
 
-class LogSteps(keras.callbacks.Callback):
-    """Adds `steps` (optimizer steps done so far) to the epoch logs."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None and self.model.optimizer is not None:
-            logs["steps"] = int(self.model.optimizer.iterations.numpy())
-
-
-def trim_history(history_csv, epochs):
-    """Drops the rows of epochs `>= epochs` from a `CSVLogger` file, atomically.
-
-    On resume, the epochs after the backup are trained again: their old rows go.
-
-    Args:
-        history_csv: the CSV path (nothing happens if it does not exist).
-        epochs: the number of epochs to keep.
-    """
-    if not os.path.exists(history_csv):
-        return
-    with open(history_csv, newline="", encoding="utf-8") as f:
-        lines = f.read().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if _epoch_of(line) < epochs]
-    if kept != lines:
-        with atomic_path(history_csv, overwrite=True, is_dir=False) as tmp:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                f.writelines(kept)
-
-
-def _epoch_of(line):
-    try:  # a row cut short by a kill is dropped
-        return int(line.split(",", 1)[0]) if line.endswith("\n") else math.inf
-    except ValueError:
-        return math.inf
-
-
-def after_nan(output_dir, backup):
-    """The message on where the last good state is after a NaN stop.
-
-    Args:
-        output_dir: the run directory.
-        backup: `read_backup_metadata` of its backup, or None.
-
-    Returns:
-        str.
-    """
-    kept = []
-    if os.path.exists(os.path.join(output_dir, MODEL_FILE)):
-        kept.append(f"{os.path.join(output_dir, MODEL_FILE)} is the best model so far")
-    if backup is not None:
-        where = (f"epoch {backup['epoch'] + 1}, batch {backup['steps_in_epoch']}"
-                 if backup["steps_in_epoch"] else f"end of epoch {backup['epoch']}")
-        kept.append(
-            f"backup/ holds the last good training state ({where}, step {backup['step']})"
+def _assign(variables, values, what, source):
+    if values is None:
+        return  # a backup written before this state was saved
+    if len(values) != len(variables):
+        raise RuntimeError(
+            f"The backup {source} holds {len(values)} {what} values; the model has "
+            f"{len(variables)}. It was written by a different model."
         )
-    if not kept:
-        return "No epoch finished with a finite loss: nothing was kept."
-    return "; ".join(kept) + ". Continue with --resume and a lower --learning-rate."
+    for variable, value in zip(variables, values):
+        variable.assign(np.asarray(value, dtype=variable.dtype).reshape(variable.shape))
 
 
 def read_backup_metadata(backup_dir):

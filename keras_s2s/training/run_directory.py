@@ -1,4 +1,16 @@
-"""A training output directory: model, tokenizers, settings, checkpoints."""
+"""A training run directory: model, tokenizers, settings, history, backup.
+
+```
+run/
+  model.keras                 best model (validation loss), no optimizer state
+  source_tokenizer.json       tokenizers (Keras configs, vocabulary included)
+  target_tokenizer.json
+  settings.json               `TrainSettings`
+  history.csv                 one row per finished epoch
+  backup/                     the latest training state (resume continues it)
+  logs/                       TensorBoard
+```
+"""
 
 import json
 import os
@@ -6,23 +18,36 @@ import zipfile
 
 import keras
 
-from keras_s2s.export.atomic import atomic_path
+from keras_s2s.files import atomic_path, write_json
+from keras_s2s.training.settings import TrainSettings
 
 MODEL_FILE = "model.keras"
 SOURCE_TOKENIZER_FILE = "source_tokenizer.json"
 TARGET_TOKENIZER_FILE = "target_tokenizer.json"
 SETTINGS_FILE = "settings.json"
+HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
 
 
 class RunDirectoryError(ValueError):
     """A run directory (or a file in it) is missing or unreadable."""
 
 
-def write_json(path, obj):
-    """Writes `obj` as JSON atomically (temp file + rename)."""
-    with atomic_path(path, overwrite=True, is_dir=False) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, ensure_ascii=False)
+def read_settings(directory):
+    """The `TrainSettings` stored in a run directory."""
+    return TrainSettings.from_json(read_json(os.path.join(directory, SETTINGS_FILE)))
+
+
+def write_settings(directory, settings):
+    write_json(os.path.join(directory, SETTINGS_FILE), settings.to_json())
+
+
+def holds_run(directory):
+    """Whether `directory` already holds (the start of) a training run."""
+    return any(
+        os.path.exists(os.path.join(directory, name))
+        for name in (MODEL_FILE, SETTINGS_FILE, BACKUP_DIR)
+    )
 
 
 def read_json(path):

@@ -1,0 +1,60 @@
+"""The `keras-s2s` command: train, translate, evaluate, export, attention, demo.
+
+`parser.py` reads the arguments (without TensorFlow), `commands.py` does
+the work, `demo.py` is the demo job. Errors a user can fix print one line
+and exit with 1; anything else is a bug and prints its traceback (as does
+every error with `--debug`).
+"""
+
+import os
+import sys
+import traceback
+import zipfile
+
+from keras_s2s.cli.parser import build_parser
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None, args=None):
+    """Runs `keras-s2s` with `argv` (default: `sys.argv[1:]`); returns the exit code."""
+    args = args if args is not None else build_parser().parse_args(argv)
+    from keras_s2s.cli import commands
+
+    try:
+        return getattr(commands, args.command)(args) or 0
+    except KeyboardInterrupt:
+        hint = " (the training state is backed up: continue with --resume)" if (
+            args.command == "train") else ""
+        print(f"keras-s2s {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001  (sorted into user errors and bugs)
+        if args.debug or not is_user_error(error):
+            traceback.print_exc()
+            if not is_user_error(error):
+                print(f"keras-s2s {args.command}: internal error ({type(error).__name__}); "
+                      "this is a bug in keras-s2s, please report it with the traceback "
+                      "above.", file=sys.stderr)
+                return 1
+        text = str(error).strip()
+        message = text.splitlines()[0] if text else type(error).__name__
+        print(f"keras-s2s {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+def is_user_error(error):
+    """Whether `error` is a mistake the user can fix (bad file, value, run directory).
+
+    Files that are missing, unreadable or corrupt, invalid UTF-8, a missing
+    optional package, and the `ValueError`s keras_s2s itself raises to name a
+    bad value. A `ValueError` from inside TensorFlow or Keras is a bug.
+    """
+    from keras_s2s.training.run_directory import RunDirectoryError
+
+    if isinstance(error, (OSError, UnicodeError, zipfile.BadZipFile, RunDirectoryError,
+                          ImportError)):
+        return True
+    if isinstance(error, ValueError):
+        frames = traceback.extract_tb(error.__traceback__)
+        return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_PACKAGE)
+    return False

@@ -1,0 +1,200 @@
+"""What each `keras-s2s` subcommand does (the parser lives in `parser.py`)."""
+
+import os
+import sys
+import time
+
+from keras_s2s.training.run_directory import MODEL_FILE, RunDirectoryError
+
+#: `train` flags → `TrainSettings` names (model keys go into `settings.model`).
+_TRAIN_OPTIONS = {
+    "source": "source", "target": "target", "tsv": "tsv", "tsv_reverse": "tsv_reverse",
+    "val_source": "val_source", "val_target": "val_target", "val_split": "val_split",
+    "max_pairs": "max_pairs", "max_train_tokens": "max_train_tokens",
+    "encoding_errors": "encoding_errors", "tokenizer": "tokenizer", "vocab_size": "vocab_size",
+    "lowercase": "lowercase", "attention": "attention", "cell": "cell",
+    "embedding_dim": "embedding_dim", "units": "units", "layers": "num_layers",
+    "unidirectional": "bidirectional", "dropout": "dropout", "input_feeding": "input_feeding",
+    "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
+    "patience": "patience", "seed": "seed", "max_steps": "max_steps",
+    "max_minutes": "max_minutes", "samples": "samples", "backup_every": "backup_every",
+}
+
+
+def _strategy(args):
+    from keras_s2s.decoding import BeamSearch, GreedySearch
+
+    if args.strategy == "greedy":
+        return GreedySearch()
+    return BeamSearch(beam_size=args.beam_size, length_penalty=args.length_penalty)
+
+
+def load_translator(path, args, allow_saved_model=True, purpose=None):
+    """A `Translator` for a run directory, or a `SavedModelTranslator`."""
+    from keras_s2s.cli.saved_model_translator import SavedModelTranslator
+    from keras_s2s.training.run_directory import latest_saved_model, load_run
+    from keras_s2s.translator import Translator
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"--model {path} does not exist.")
+    saved_model = latest_saved_model(path) if os.path.isdir(path) else None
+    if saved_model and not os.path.exists(os.path.join(path, MODEL_FILE)):
+        if not allow_saved_model:
+            raise RunDirectoryError(
+                f"--model {path} is a SavedModel; {purpose} needs a training run directory "
+                "(model.keras and the tokenizers), the one the SavedModel was exported from."
+            )
+        return SavedModelTranslator(saved_model)
+    model, source_tokenizer, target_tokenizer, _ = load_run(path)
+    return Translator(
+        model, source_tokenizer, target_tokenizer, strategy=_strategy(args),
+        max_length=args.max_length, replace_unknown=getattr(args, "replace_unknown", False),
+    )
+
+
+def train_options(args):
+    """The `TrainSettings` options the user gave (None = not given)."""
+    options = {}
+    for flag, name in _TRAIN_OPTIONS.items():
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if flag == "unidirectional":
+            value = not value
+        elif flag == "attention" and value == "none":
+            value = None
+        options[name] = value
+    return options
+
+
+def train(args):
+    import tensorflow as tf
+
+    from keras_s2s.training import TrainSettings, get_strategy, load_training_data
+    from keras_s2s.training import train as run_training
+    from keras_s2s.training.run_directory import read_settings
+
+    options = train_options(args)
+    if args.resume:
+        if not os.path.isdir(args.output_dir):
+            raise RunDirectoryError(
+                f"--output-dir {args.output_dir} does not exist, so there is no run to "
+                "resume; drop --resume to start a new run there."
+            )
+        settings = TrainSettings.from_options(options, stored=read_settings(args.output_dir))
+    else:
+        settings = TrainSettings.from_options(options)  # the defaults: `TRAIN_DEFAULTS`
+    strategy = get_strategy(args.distribute)
+    train_pairs, val_pairs = load_training_data(settings)
+    start = time.monotonic()
+    print(("Resuming" if args.resume else "Training") + f" on {len(train_pairs[0])} pairs"
+          + (f", validating on {len(val_pairs[0])}" if val_pairs else "")
+          + f" -> {args.output_dir}")
+    try:
+        result = run_training(
+            args.output_dir, train_pairs, val_pairs, settings, resume=args.resume,
+            strategy=strategy, verbose=_verbosity(args.quiet),
+        )
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as error:
+        if args.distribute != "multi_worker":
+            raise
+        print(f"keras-s2s train: error: lost a worker ({type(error).__name__}). Restart every "
+              "worker with the same TF_CONFIG and --resume to continue from the backup.",
+              file=sys.stderr)
+        return 1
+    if result.stopped == "nan":
+        print("keras-s2s train: error: the loss became NaN; training stopped (see above).",
+              file=sys.stderr)
+        return 1
+    if result.stopped != "already_finished":
+        print(f"Done in {time.monotonic() - start:.0f}s ({result.stopped.replace('_', ' ')}): "
+              f"{os.path.join(args.output_dir, MODEL_FILE)}")
+    return 0
+
+
+def _verbosity(quiet):
+    """A progress bar on a terminal, one line per epoch in a log file, or nothing."""
+    if quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
+def translate(args):
+    translator = load_translator(args.model, args)
+    sentences = args.sentences or [line.rstrip("\r\n") for line in sys.stdin]
+    for translation in translator(sentences):
+        print(translation)
+
+
+def evaluate(args):
+    from keras_s2s import evaluation
+    from keras_s2s.data import read_lines
+    from keras_s2s.files import write_json, write_text
+
+    sources, references = read_lines(args.source), read_lines(args.reference)
+    if len(sources) != len(references):
+        raise ValueError(
+            f"{args.source} has {len(sources)} lines but {args.reference} has "
+            f"{len(references)}; they must be aligned line by line."
+        )
+    translator = load_translator(args.model, args)
+    start = time.monotonic()
+    hypotheses = translator(sources)
+    seconds = time.monotonic() - start
+    result = evaluation.score(hypotheses, references)
+    print(f"{result['sentences']} sentences, {args.strategy}, {seconds:.1f}s")
+    print(f"BLEU {result['bleu']:.2f}  (lowercased {result['bleu_lowercase']:.2f})")
+    print(f"chrF {result['chrf']:.2f}  (lowercased {result['chrf_lowercase']:.2f})")
+    print(f"sacreBLEU: {result['signature']}")
+    if args.by_length:
+        result["by_length"] = {}
+        print("source words  sentences  BLEU  BLEU(lc)  chrF")
+        for label, bucket in evaluation.score_by_length(sources, hypotheses, references):
+            result["by_length"][label] = bucket
+            print(f"{label:>12}  {bucket['sentences']:>9}  {bucket['bleu']:5.2f}  "
+                  f"{bucket['bleu_lowercase']:7.2f}  {bucket['chrf']:5.2f}")
+    if args.hypotheses:
+        write_text(args.hypotheses, "".join(h + "\n" for h in hypotheses))
+    if args.json:
+        write_json(args.json, result)
+    return 0
+
+
+def export(args):
+    from keras_s2s.export import export as run_export
+
+    translator = load_translator(args.model, args, allow_saved_model=False, purpose="export")
+    kwargs = {"overwrite": args.overwrite, "max_source_length": args.max_source_length}
+    if args.format == "litert":
+        kwargs["quantization"] = None if args.quantization == "none" else args.quantization
+    try:
+        path = run_export(translator, args.output, format=args.format, **kwargs)
+    except FileExistsError as error:
+        raise FileExistsError(
+            f"{_existing(error, args.output)} already exists; pass --overwrite to replace it."
+        ) from None
+    print(f"Wrote {path}")
+
+
+def attention(args):
+    from keras_s2s.plotting import plot_attention
+
+    translator = load_translator(
+        args.model, args, allow_saved_model=False, purpose="an attention plot"
+    )
+    result = translator.translate([args.sentence])
+    print(result["translation"][0])
+    print(f"Wrote {plot_attention(result, args.output)}")
+
+
+def demo(args):
+    from keras_s2s.cli.demo import run_demo
+
+    report = run_demo(seconds=args.seconds, output_dir=args.output_dir)
+    return 0 if report["exports_match"] else 1
+
+
+def _existing(error, default):
+    """The path a `FileExistsError` is about (its message starts with it)."""
+    text = str(error)
+    return text.split(" already exists", 1)[0] if " already exists" in text else default

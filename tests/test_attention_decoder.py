@@ -82,3 +82,13 @@ def test_bad_arguments():
     outputs, state = _encode("gru", 1)
     with pytest.raises(ValueError, match="expects 4 state tensors. Received: 1"):
         AttentionDecoder(12, 4, 8, cell="lstm", num_layers=2)(TGT, outputs, state)
+
+
+def test_a_causal_cross_attention_is_refused():
+    import pytest
+
+    from keras_s2s.layers import AttentionDecoder, ScaledDotProductAttention
+
+    with pytest.raises(ValueError, match=r"use_causal_mask=True\)"):
+        AttentionDecoder(20, 8, 16, attention=ScaledDotProductAttention(use_causal_mask=True))
+    AttentionDecoder(20, 8, 16, attention=ScaledDotProductAttention())  # the default is fine

@@ -7,7 +7,7 @@ import keras
 import pytest
 
 from keras_s2s.data import multi30k
-from keras_s2s.data.multi30k import BASE_URL, multi30k_dir
+from keras_s2s.data.multi30k import BASE_URL, SHA256, multi30k_dir
 from shared_data import DATA, needs_multi30k
 
 
@@ -61,8 +61,8 @@ def test_default_dir_is_keras_datasets(monkeypatch, tmp_path):
 def test_missing_files_are_fetched_with_get_file(monkeypatch, tmp_path):
     calls = []
 
-    def fake_get_file(fname, origin, cache_subdir):
-        calls.append((fname, origin, cache_subdir))
+    def fake_get_file(fname, origin, cache_subdir, file_hash, hash_algorithm):
+        calls.append((fname, origin, cache_subdir, file_hash, hash_algorithm))
         path = os.path.join(cache_subdir, fname)
         with open(path, "wb") as f:
             f.write(gzip.compress(f"{fname} line\n".encode()))
@@ -71,7 +71,16 @@ def test_missing_files_are_fetched_with_get_file(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     (tmp_path / "val.de.gz").write_bytes(gzip.compress(b"schon da\n"))
     assert multi30k("val", data_dir=tmp_path) == (["schon da"], ["val.en.gz line"])
-    assert calls == [("val.en.gz", BASE_URL + "val.en.gz", str(tmp_path))]
+    assert calls == [("val.en.gz", BASE_URL + "val.en.gz", str(tmp_path),
+                      SHA256["val.en.gz"], "sha256")]
+
+
+@needs_multi30k
+def test_the_hashes_are_those_of_the_real_files():
+    import hashlib
+
+    for name, digest in SHA256.items():
+        assert hashlib.sha256((DATA / "multi30k" / name).read_bytes()).hexdigest() == digest
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Base class of the decoding strategies and the `get` lookup."""
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -95,6 +97,29 @@ class DecodingStrategy:
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    # --- compiled decodes ---------------------------------------------
+    def call_inputs(self):
+        """Settings a compiled decode takes as int64 tensor inputs, not as
+        part of its trace (the sampling seed): `{name: int}`.
+
+        `trace_key()` leaves them out, so one traced function serves every
+        value; `with_call_inputs` gives the strategy that reads the tensors.
+        """
+        return {}
+
+    def with_call_inputs(self, tensors):
+        """A copy whose `call_inputs` settings are the given scalar tensors."""
+        bound = copy.copy(self)
+        for name, tensor in tensors.items():
+            setattr(bound, name, tensor)
+        return bound
+
+    def trace_key(self):
+        """What a compiled decode is traced for: the config minus `call_inputs`."""
+        inputs = self.call_inputs()
+        config = {k: ("<input>" if k in inputs else v) for k, v in self.get_config().items()}
+        return type(self).__name__, repr(sorted(config.items()))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -66,8 +66,9 @@ class Sampling(DecodingStrategy):
         """One row per sentence, a zero score, and the `(2,)` stateless seed."""
         if self.seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)  # (2,)
-        else:
-            seed = tf.constant([self.seed % (2**31 - 1), 0], tf.int32)  # (2,)
+        else:  # an int, or a scalar int64 tensor in a compiled decode
+            folded = tf.math.floormod(tf.cast(self.seed, tf.int64), 2**31 - 1)  # ()
+            seed = tf.stack([tf.cast(folded, tf.int32), 0])  # (2,)
         loop_state = {"scores": tf.zeros([batch_size], tf.float32), "seed": seed}
         return initial_state, memory, batch_size, loop_state
 
@@ -98,6 +99,10 @@ class Sampling(DecodingStrategy):
         picked = take_along_rows(log_probs, token_ids)  # (N,)
         scores = loop_state["scores"] + tf.where(finished, 0.0, picked)  # (N,)
         return token_ids, None, {"scores": scores, "seed": seed}
+
+    def call_inputs(self):
+        """The seed is a tensor input of a compiled decode: one trace for all seeds."""
+        return {} if self.seed is None else {"seed": self.seed % (2**31 - 1)}
 
     def get_config(self):
         return {"temperature": self.temperature, "top_k": self.top_k, "seed": self.seed}

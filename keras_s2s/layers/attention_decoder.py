@@ -98,6 +98,14 @@ class AttentionDecoder(keras.layers.Layer):
         self.dropout = float(dropout)
         self.input_feeding = bool(input_feeding)
         self.attention = get_attention(attention, units, self.dtype_policy)
+        if getattr(self.attention, "use_causal_mask", False):
+            raise ValueError(
+                "The decoder's attention is cross-attention over the source: a causal "
+                "mask would hide every source position after the decoding step's index "
+                "(with one query per step, all but the first). Pass an attention layer "
+                "with use_causal_mask=False. Received: attention="
+                f"{type(self.attention).__name__}(use_causal_mask=True)"
+            )
         if self.input_feeding and self.attention is None:
             raise ValueError(
                 "`input_feeding=True` feeds the attentional vector back; it "

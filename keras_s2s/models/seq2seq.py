@@ -231,7 +231,11 @@ class Seq2Seq(keras.Model):
         if tf.executing_eagerly():
             # The default is computed inside the compiled function: computing
             # it here costs three eager ops (~0.1 ms) per call.
-            return self._compiled_generate(strategy, jit_compile)(source_ids, max_length or 0)
+            inputs = strategy.call_inputs()
+            values = [tf.constant(inputs[name], tf.int64) for name in sorted(inputs)]
+            return self._compiled_generate(strategy, jit_compile)(
+                source_ids, max_length or 0, *values
+            )
         if max_length is None:
             max_length = _default_max_length(source_ids)
         max_length = tf.convert_to_tensor(max_length, tf.int32)
@@ -261,18 +265,27 @@ class Seq2Seq(keras.Model):
         )
 
     def _compiled_generate(self, strategy, jit_compile=False):
-        """A `tf.function` per strategy config (and XLA choice), traced once per model."""
+        """A `tf.function` per strategy trace key (and XLA choice), traced once.
+
+        Settings in `strategy.call_inputs()` (the sampling seed) are int64
+        inputs, so a new seed reuses the trace.
+        """
         cache = self.__dict__.setdefault("_generate_functions", {})
-        key = (repr(strategy), bool(jit_compile))
+        key = (strategy.trace_key(), bool(jit_compile))
         if key not in cache:
-            # n = 0 stands for the default max_length.
+            names = sorted(strategy.call_inputs())
+
+            def generate(ids, n, *values):
+                # n = 0 stands for the default max_length.
+                bound = strategy.with_call_inputs(dict(zip(names, values)))
+                return self._generate(ids, tf.where(n > 0, n, _default_max_length(ids)), bound)
+
             cache[key] = tf.function(
-                lambda ids, n: self._generate(
-                    ids, tf.where(n > 0, n, _default_max_length(ids)), strategy
-                ),
+                generate,
                 input_signature=[
                     tf.TensorSpec((None, None), tf.int32),
                     tf.TensorSpec((), tf.int32),
+                    *[tf.TensorSpec((), tf.int64) for _ in names],
                 ],
                 reduce_retracing=True,
                 jit_compile=bool(jit_compile),

@@ -39,4 +39,4 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     # The artifacts were kept where asked, in the layouts the exporters promise.
     artifacts = tmp_path / "artifacts" / "greedy"
     assert (artifacts / "saved_model" / "1" / "saved_model.pb").is_file()
-    assert (artifacts / "litert_float16.tflite").is_file() and (artifacts / "target_vocab.txt").is_file()
+    assert (artifacts / "litert_float16.tflite").is_file() and (artifacts / "litert_float16.target_vocab.txt").is_file()

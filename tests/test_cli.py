@@ -88,7 +88,7 @@ def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys)
     assert cli.main(["export", "--model", str(out), "--format", "litert", "--output",
                      str(tmp / "lite" / "reverse.tflite"), "--strategy", "greedy"]) == 0
     assert (tmp / "lite" / "reverse.tflite").stat().st_size > 0
-    assert (tmp / "lite" / "source_vocab.txt").exists()
+    assert (tmp / "lite" / "reverse.source_vocab.txt").exists()
     capsys.readouterr()
     cli.main(["translate", "--model", str(out), "--strategy", "greedy", "a b c d e f g h"])
     expected = capsys.readouterr().out

@@ -60,6 +60,14 @@ def test_join_quotes_alternate_within_each_row():
     assert _strings(text_ops.join_tokens(tokens, "en")) == ['"a"', 'b "c" d']
 
 
+def test_join_initials_do_not_see_the_next_rows_suffix_piece():
+    batch = tf.ragged.constant([["a", ".", "b"], ["##s"]])
+    alone = tf.ragged.constant([["a", ".", "b"]])
+    joined = _strings(text_ops.join_tokens(batch, "en", suffix_indicator="##"))
+    assert joined[0] == _strings(text_ops.join_tokens(alone, "en", suffix_indicator="##"))[0]
+    assert joined == ["a.b", "s"]
+
+
 def test_join_digit_separator_does_not_leak_across_rows():
     tokens = tf.ragged.constant([["5"], [":", "30"]])
     assert _strings(text_ops.join_tokens(tokens, "fr")) == ["5", ": 30"]

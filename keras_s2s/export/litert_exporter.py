@@ -1,6 +1,5 @@
 """LiteRT (TFLite) model for mobile: builtin ops only."""
 
-import json
 import os
 import tempfile
 
@@ -9,11 +8,37 @@ from tensorflow.python.framework.convert_to_constants import (
     convert_variables_to_constants_v2,
 )
 
-from keras_s2s.export.atomic import atomic_path
+from keras_s2s import files
 from keras_s2s.export.saved_model_exporter import check_exportable, export_metadata
 from keras_s2s.export.translation_module import TranslationModule
+from keras_s2s.text.vocabulary import UNK_ID
 
 QUANTIZATIONS = (None, "dynamic", "float16")
+VOCABULARY_SUFFIXES = {"source": ".source_vocab.txt", "target": ".target_vocab.txt"}
+
+
+def litert_paths(path):
+    """The files `export_litert(translator, path)` writes, by role.
+
+    All are named after the model file, so several models share a folder:
+    `<stem>.tflite` (or whatever `path` is), `<stem>.source_vocab.txt`,
+    `<stem>.target_vocab.txt` and `<stem>.json`.
+
+    Args:
+        path: the `.tflite` file.
+
+    Returns:
+        A dict with the absolute paths under `"model"`, `"source_vocab"`,
+        `"target_vocab"` and `"metadata"`.
+    """
+    path = os.path.abspath(os.fspath(path))
+    stem = os.path.splitext(path)[0]
+    return {
+        "model": path,
+        "source_vocab": stem + VOCABULARY_SUFFIXES["source"],
+        "target_vocab": stem + VOCABULARY_SUFFIXES["target"],
+        "metadata": stem + ".json",
+    }
 
 
 def export_litert(
@@ -28,10 +53,18 @@ def export_litert(
 
     Signature `translate_ids`: `source_ids` int32 `[B, S]` → `target_ids`
     int32 `[B, L]`, `score` float32 `[B]`, `attention` float32 `[B, L, S]`.
-    Tokenization stays outside (its string ops would need Flex): the source
-    and target vocabularies are written beside the model as
-    `source_vocab.txt` / `target_vocab.txt` (one token per line, the line
-    number is the id), with `<name>.json` holding the limits and special ids.
+    Source ids outside `[0, source_vocab_size)` are read as [UNK] inside the
+    graph (a bad id never fails the call). Tokenization stays outside (its
+    string ops would need Flex): the vocabularies are written beside the
+    model as `<stem>.source_vocab.txt` / `<stem>.target_vocab.txt` (one
+    token per line, the line number is the id), with `<stem>.json` holding
+    the limits, the special ids and the tokenizer settings (see
+    `litert_paths`).
+
+    Every target file is checked before the (slow) conversion: the folder
+    must be creatable and writable, and with `overwrite=False` none of the
+    four files may exist. Each file is written atomically, the `.tflite`
+    last.
 
     How: the encoder runs cell by cell (`stepwise_encode`, no TensorList
     ops), the weights are frozen into constants before conversion (a saved
@@ -40,14 +73,21 @@ def export_litert(
 
     Args:
         translator: a `keras_s2s.Translator` (greedy or beam search).
-        path: the `.tflite` file to write (atomically).
+        path: the `.tflite` file to write.
         quantization: None (float32), `"dynamic"` (int8 weights) or
             `"float16"` (float16 weights).
-        overwrite: replace existing files.
+        overwrite: replace existing files (model, vocabularies, metadata).
         max_source_length, max_target_length: see `TranslationModule`.
 
     Returns:
         The path of the `.tflite` file.
+
+    Raises:
+        ValueError: a bad `quantization`, a sampling strategy, or an
+            untrained model or tokenizer.
+        FileExistsError: one of the files exists and `overwrite` is False
+            (the message starts with that file's path).
+        PermissionError / NotADirectoryError: the folder cannot be written.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(
@@ -60,31 +100,45 @@ def export_litert(
             "stateless random ops). Received: strategy=Sampling"
         )
     check_exportable(translator)
+    targets = litert_paths(path)
+    _check_targets(targets, overwrite)  # before the slow conversion
     module = TranslationModule(translator, max_source_length, max_target_length)
-    content = _convert(module, quantization)
-    directory = os.path.dirname(os.path.abspath(os.fspath(path)))
-    with atomic_path(path, overwrite=overwrite, is_dir=False) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(content)
-    for side in ("source", "target"):
-        vocab_path = os.path.join(directory, f"{side}_vocab.txt")
-        getattr(translator, f"{side}_tokenizer").save_vocabulary(vocab_path)
+    content = _convert(module, quantization, _source_vocab_size(translator))
     metadata = export_metadata(translator, module)
     metadata["quantization"] = quantization
-    stem = os.path.splitext(os.path.abspath(os.fspath(path)))[0]
-    with atomic_path(stem + ".json", overwrite=True, is_dir=False) as tmp:
-        with open(tmp, "w") as f:
-            json.dump(metadata, f, indent=2)
+    metadata["files"] = {role: os.path.basename(p) for role, p in targets.items()}
+    _check_targets(targets, overwrite)  # nothing appeared while converting
+    for side in ("source", "target"):
+        tokens = getattr(translator, f"{side}_tokenizer").vocabulary
+        files.write_text(targets[f"{side}_vocab"], "".join(t + "\n" for t in tokens))
+    files.write_json(targets["metadata"], metadata)
+    files.write_bytes(targets["model"], content, overwrite=overwrite)
     return os.fspath(path)
 
 
-def _convert(module, quantization):
+def _check_targets(targets, overwrite):
+    """Raises before anything is written if one target may not be written."""
+    for target in targets.values():
+        files.check_writable(target, overwrite)
+
+
+def _source_vocab_size(translator):
+    """Rows of the source embedding: ids at or above it are out of range."""
+    size = getattr(translator.model, "source_vocab_size", None)
+    return int(size) if size else translator.source_tokenizer.vocab_size
+
+
+def _convert(module, quantization, source_vocab_size):
     concrete = module.translate_ids.get_concrete_function()
     frozen = convert_variables_to_constants_v2(concrete)
     names = sorted(concrete.structured_outputs)  # flat outputs come key-sorted
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
     def translate_ids(source_ids):
+        # A bad id would fail the embedding GATHER for the whole batch
+        # ("gather index out of bounds"); read it as [UNK] instead.
+        in_range = tf.logical_and(source_ids >= 0, source_ids < source_vocab_size)
+        source_ids = tf.where(in_range, source_ids, tf.constant(UNK_ID, tf.int32))
         return dict(zip(names, frozen(source_ids)))
 
     holder = tf.Module()  # no variables: everything is a constant now

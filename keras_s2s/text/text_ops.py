@@ -158,8 +158,8 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         )
         # Initials: a period between single-letter words (J.P., U.S.A., e.g.).
         letter = _match(flat, r"\p{L}")
-        if suffix_indicator:
-            letter = letter & ~tf.concat([is_suffix[1:], [False]], 0)
+        if suffix_indicator:  # a letter followed by a piece of its word is no initial
+            letter = letter & ~(tf.concat([is_suffix[1:], [False]], 0) & has_next)
         next_letter = tf.concat([letter[1:], [False]], 0)
         initial_sep = (
             _match(flat, r"\.") & ~is_first & _shift(letter, 1) & next_letter & has_next

@@ -66,3 +66,21 @@ def test_bad_arguments(kwargs, match):
     args = {"vocab_size": 10, "embedding_dim": 4, "units": 8, **kwargs}
     with pytest.raises(ValueError, match=match):
         RNNEncoder(**args)
+
+
+@pytest.mark.parametrize(
+    "cell, num_layers, bidirectional, state_units",
+    [("gru", 1, True, None), ("lstm", 2, True, 12), ("gru", 2, False, None), ("lstm", 1, False, None)],
+)
+def test_encode_stepwise_equals_call(cell, num_layers, bidirectional, state_units):
+    # The exporters' TensorList-free path must be the encoder `fit` trained.
+    keras.utils.set_random_seed(1)
+    encoder = RNNEncoder(10, 4, 8, cell=cell, num_layers=num_layers, bidirectional=bidirectional, state_units=state_units)
+    outputs, state = encoder(SRC, training=False)
+    step_outputs, step_state = encoder.encode_stepwise(SRC)
+    real = SRC != 0  # Keras repeats the last output at padding, which is masked anyway
+    np.testing.assert_allclose(np.asarray(step_outputs)[real], np.asarray(outputs)[real], atol=1e-6)
+    assert not np.asarray(step_outputs)[~real].any()  # the stepwise path writes zeros there
+    assert len(step_state) == len(state)
+    for a, b in zip(step_state, state):
+        np.testing.assert_allclose(a, b, atol=1e-6)

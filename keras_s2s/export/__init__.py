@@ -2,7 +2,6 @@
 
 from keras_s2s.export.litert_exporter import export_litert
 from keras_s2s.export.saved_model_exporter import export_saved_model
-from keras_s2s.export.stepwise_encoder import stepwise_encode
 from keras_s2s.export.translation_module import TranslationModule
 
 FORMATS = ("saved_model", "litert")

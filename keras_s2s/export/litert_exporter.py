@@ -66,7 +66,7 @@ def export_litert(
     four files may exist. Each file is written atomically, the `.tflite`
     last.
 
-    How: the encoder runs cell by cell (`stepwise_encode`, no TensorList
+    How: the encoder runs cell by cell (`RNNEncoder.encode_stepwise`, no TensorList
     ops), the weights are frozen into constants before conversion (a saved
     module's resource variables convert to wrong numbers or fail), and the
     frozen function is converted under the signature name.

@@ -2,7 +2,6 @@
 
 import tensorflow as tf
 
-from keras_s2s.export.stepwise_encoder import stepwise_encode
 from keras_s2s.text.vocabulary import END_ID
 
 DEFAULT_MAX_SOURCE_LENGTH = 128
@@ -61,7 +60,7 @@ class TranslationModule(tf.Module):
     def translate_ids(self, source_ids):
         """`source_ids` int32 `(B, S)` → target ids `(B, L)`, score `(B,)`, attention `(B, L, S')`."""
         source_ids = truncate(source_ids, self.max_source_length)  # (B, S')
-        encoder_outputs, encoder_state = stepwise_encode(self.model.encoder, source_ids)
+        encoder_outputs, encoder_state = self.model.encoder.encode_stepwise(source_ids)
         source_length = tf.shape(source_ids)[1]
         max_length = tf.minimum(2 * source_length + 10, self.max_target_length)
         out = self.model.decode_encoded(

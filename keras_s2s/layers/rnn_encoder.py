@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_s2s.layers.stepwise_rnn import run_cell
+
 CELLS = ("gru", "lstm")
 
 
@@ -145,6 +147,38 @@ class RNNEncoder(keras.layers.Layer):
                 x = self.dropout_layer(x, training=training)
         if self.bridges:
             final_state = [b(s) for b, s in zip(self.bridges, final_state)]
+        return x, final_state
+
+    def encode_stepwise(self, source_ids):
+        """`call(source_ids, training=False)` built from cell steps, for export.
+
+        The same cells, weights and math as `call`, each run over time in one
+        `ops.while_loop` (`layers.stepwise_rnn.run_cell`) instead of Keras'
+        RNN layers, which lower to TensorList ops on TensorFlow: a graph
+        built from this method converts to TFLite builtin ops. The
+        SavedModel and LiteRT exporters encode with it.
+
+        Args:
+            source_ids: int32 `(B, S)`, 0-padded.
+
+        Returns:
+            `(sequence_outputs, final_state)`, as `call` (inference mode).
+        """
+        mask = ops.not_equal(source_ids, 0)  # (B, S)
+        x = ops.take(self.embedding.embeddings, source_ids, axis=0)  # (B, S, E)
+        x = ops.cast(x, self.compute_dtype)
+        final_state = []
+        for layer in self.rnn_layers:
+            if self.bidirectional:
+                forward, f_states = run_cell(layer.forward_layer.cell, x, mask)  # (B, S, u)
+                backward, b_states = run_cell(layer.backward_layer.cell, x, mask, reverse=True)
+                x = ops.concatenate([forward, backward], axis=-1)  # (B, S, 2u)
+                states = f_states + b_states
+            else:
+                x, states = run_cell(layer.cell, x, mask)  # (B, S, u)
+            final_state.extend(self._layer_states(states))
+        if self.bridges:
+            final_state = [bridge(s) for bridge, s in zip(self.bridges, final_state)]
         return x, final_state
 
     def _layer_states(self, states):

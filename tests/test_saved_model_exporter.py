@@ -200,3 +200,94 @@ def test_export_is_readable_by_other_users_as_the_umask_allows(exported):
     os.umask(mask)
     assert os.stat(path).st_mode & 0o777 == 0o777 & ~mask
     assert os.stat(os.path.join(path, "saved_model.pb")).st_mode & 0o444 & ~mask == 0o444 & ~mask
+
+
+def test_signatures_reject_inputs_of_another_rank(exported):
+    # A loaded signature (and TF Serving) does not enforce the declared shape:
+    # a scalar or a 2-D batch used to be tokenized and decoded anyway.
+    _, path = exported
+    loaded = tf.saved_model.load(path)
+    serving = loaded.signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"batch of sentences.*rank 1\). Received: rank 0, shape \[\]"):
+        serving(text=tf.constant("a b c"))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"rank 1\). Received: rank 2, shape \[1 2\]"):
+        serving(text=tf.constant([["a b", "c d"]]))
+    ids = loaded.signatures["translate_ids"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\(batch, length\) \(rank 2\). Received: rank 1, shape \[4\]"):
+        ids(source_ids=tf.constant([2, 5, 6, 3]))
+    assert serving(text=tf.constant(["a b c"]))["translation"].shape == (1,)
+
+
+@pytest.fixture(scope="module")
+def untrained():
+    """A tiny untrained model: it rarely emits [END], so rows run to their length cap."""
+    import keras
+
+    from keras_s2s import text
+    from keras_s2s.models import Seq2Seq
+
+    keras.utils.set_random_seed(3)
+    tokenizer = text.WordTokenizer.train(data.reverse(200, seed=0)[0])
+    model = Seq2Seq(tokenizer.vocab_size, tokenizer.vocab_size, embedding_dim=8, units=8)
+    return model, tokenizer, tokenizer
+
+
+def test_large_batches_decode_in_slices_of_the_translators_batch_size(untrained, tmp_path):
+    # The graph decodes `batch_size` sentences at a time (bounded memory), each
+    # slice trimmed to its own width, so the default cap 2 * S + 10 is the
+    # Translator's per batch: "b c" (width 4) stops at 18 tokens, not at the
+    # 38 of the whole batch's width 14.
+    translator = keras_s2s.Translator(*untrained, strategy="greedy", batch_size=2)
+    texts = ["a", "b c", "a b c d e f g h i j k l", "c d e f g h i j k l m n", "d e"]
+    expected = translator.translate(texts)
+    assert [len(t) for t in expected["target_tokens"]][1] == 18  # hits its slice's cap
+    path = translator.export_saved_model(tmp_path / "m" / "1")
+    loaded = tf.saved_model.load(path)
+    out = loaded.signatures["serving_default"](text=tf.constant(texts))
+    assert [t.decode() for t in out["translation"].numpy()] == expected["translation"]
+    np.testing.assert_allclose(out["score"], expected["score"], atol=1e-5)
+    source_ids = translator.source_tokenizer(texts)  # (5, 14)
+    ids = loaded.signatures["translate_ids"](source_ids=source_ids)
+    assert ids["target_ids"].shape == (5, 38) and ids["attention"].shape == (5, 38, 14)
+    vocabulary = translator.target_tokenizer.vocabulary
+    for i, (tokens, attention) in enumerate(zip(expected["target_tokens"], expected["attention"])):
+        row = ids["target_ids"].numpy()[i]
+        assert [vocabulary[t] for t in row[: len(tokens)]] == tokens and not row[len(tokens) :].any()
+        t, s = attention.shape
+        np.testing.assert_allclose(ids["attention"].numpy()[i, :t, :s], attention, atol=1e-5)
+    with open(os.path.join(path, "assets.extra.json")) as f:
+        assert json.load(f)["batch_size"] == 2
+
+
+def test_export_honours_the_translators_max_length(trained_reverse, tmp_path):
+    translator = keras_s2s.Translator(*trained_reverse, strategy="greedy", max_length=5)
+    sources = data.reverse(6, seed=23)[0]
+    expected = translator.translate(sources)
+    assert max(len(t) for t in expected["target_tokens"]) == 5  # the cap bites
+    path = keras_s2s.export.export(translator, tmp_path / "m" / "1")
+    loaded = tf.saved_model.load(path)
+    out = loaded.signatures["serving_default"](text=tf.constant(sources))
+    assert [t.decode() for t in out["translation"].numpy()] == expected["translation"]
+    source_ids = translator.source_tokenizer(sources)
+    assert loaded.signatures["translate_ids"](source_ids=source_ids)["target_ids"].shape == (6, 5)
+    with open(os.path.join(path, "assets.extra.json")) as f:
+        meta = json.load(f)
+    assert meta["max_length"] == 5 and meta["max_target_length"] == 5
+    # The graph the LiteRT exporter converts (one decode, no slices) shares the cap.
+    lite_graph = keras_s2s.export.TranslationModule(translator)
+    assert lite_graph.batch_size is None
+    np.testing.assert_array_equal(
+        lite_graph.translate_ids(source_ids)["target_ids"],
+        loaded.signatures["translate_ids"](source_ids=source_ids)["target_ids"],
+    )
+
+
+def test_translator_settings_an_export_cannot_honour_are_refused(trained_reverse, tmp_path):
+    copying = keras_s2s.Translator(*trained_reverse, strategy="greedy", replace_unknown=True)
+    for format in keras_s2s.export.FORMATS:
+        with pytest.raises(ValueError, match=r"Received: replace_unknown=True"):
+            keras_s2s.export.export(copying, tmp_path / format / "1", format=format)
+    capped = keras_s2s.Translator(*trained_reverse, strategy="greedy", max_length=5)
+    with pytest.raises(ValueError, match=r"Received: max_target_length=9, max_length=5"):
+        capped.export_saved_model(tmp_path / "capped" / "1", max_target_length=9)
+    assert not list(tmp_path.iterdir())

@@ -6,7 +6,7 @@ import os
 import tensorflow as tf
 
 from keras_s2s.export.atomic import atomic_path
-from keras_s2s.export.translation_module import TranslationModule
+from keras_s2s.export.translation_module import TranslationModule, check_translator_settings
 
 
 def export_saved_model(
@@ -25,20 +25,34 @@ def export_saved_model(
 
     The graph holds only TensorFlow and TensorFlow Text ops: it loads with
     `tf.saved_model.load` (after `import tensorflow_text`) where keras_s2s is
-    not installed. The decoding strategy (greedy or beam) is the
-    translator's, fixed at export time. Written atomically.
+    not installed. It decodes as `translator.translate` does, with the
+    translator's settings fixed at export time: its strategy (greedy, beam
+    or sampling), its `max_length` (the target length cap) and its
+    `batch_size` (sentences decoded at a time inside the graph, which also
+    bounds the memory of a large request); `replace_unknown=True` is
+    refused. An input of another rank than the signature's fails the call
+    with an error naming the received rank and shape. Written atomically.
 
     Args:
         translator: a `keras_s2s.Translator`.
         path: the export directory.
         overwrite: replace an existing directory.
-        max_source_length, max_target_length: see `TranslationModule`.
+        max_source_length, max_target_length: see `TranslationModule`
+            (`max_target_length` defaults to the translator's `max_length`).
 
     Returns:
         The export path.
+
+    Raises:
+        ValueError: an untrained model or tokenizer, `replace_unknown=True`,
+            `num_return_sequences > 1`, a bad limit, or a `max_target_length`
+            that contradicts the translator's `max_length`.
+        FileExistsError: `path` exists and `overwrite` is False.
     """
-    module = TranslationModule(translator, max_source_length, max_target_length)
     check_exportable(translator)
+    module = TranslationModule(
+        translator, max_source_length, max_target_length, batch_size=translator.batch_size
+    )
     signatures = {
         "serving_default": module.translate_text.get_concrete_function(),
         "translate_ids": module.translate_ids.get_concrete_function(),
@@ -51,7 +65,16 @@ def export_saved_model(
 
 
 def check_exportable(translator):
-    """Clear errors for what cannot be exported."""
+    """Clear errors for what cannot be exported (before anything is written).
+
+    Args:
+        translator: a `keras_s2s.Translator`.
+
+    Raises:
+        ValueError: an unbuilt model, a tokenizer without vocabulary, or a
+            Translator setting the export cannot honour (`replace_unknown`).
+    """
+    check_translator_settings(translator)
     model = translator.model
     if not model.built or not model.weights:
         raise ValueError(f"The model is not built; train or call it before exporting. Received: model={model.name}")
@@ -65,19 +88,28 @@ def check_exportable(translator):
 
 
 def export_metadata(translator, module):
-    """What a client needs to know: limits, strategy, special ids."""
+    """What a client needs to know: limits, strategy, special ids.
+
+    `max_length` is the translator's fixed target cap (None: `min(2 * S +
+    10, max_target_length)`); `batch_size`, present for a SavedModel, the
+    sentences decoded at a time inside the graph.
+    """
     import keras_s2s
 
-    return {
+    metadata = {
         "keras_s2s_version": keras_s2s.__version__,
         "strategy": {"class_name": type(translator.strategy).__name__, "config": translator.strategy.get_config()},
         "max_source_length": module.max_source_length,
         "max_target_length": module.max_target_length,
+        "max_length": module.max_length,
         "special_ids": {"[PAD]": 0, "[UNK]": 1, "[START]": 2, "[END]": 3},
         "model": translator.model.get_config(),
         "source_tokenizer": _tokenizer_settings(translator.source_tokenizer),
         "target_tokenizer": _tokenizer_settings(translator.target_tokenizer),
     }
+    if module.batch_size is not None:
+        metadata["batch_size"] = module.batch_size
+    return metadata
 
 
 def _tokenizer_settings(tokenizer):

@@ -44,8 +44,8 @@ import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data  # noqa: E402
 from keras_s2s.data.synthetic import reverse_symbols  # noqa: E402
-from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
+from keras_s2s.models import Seq2Seq  # noqa: E402
 
 START_ID, END_ID = 2, 3
 ATTENTIONS = (None, "additive", "multiplicative", "scaled_dot")

@@ -35,8 +35,8 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, text  # noqa: E402
-from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
+from keras_s2s.models import Seq2Seq  # noqa: E402
 
 
 def default_data_dir():

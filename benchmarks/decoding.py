@@ -50,9 +50,9 @@ import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, decoding, text  # noqa: E402
 from keras_s2s.decoding.decoding_strategy import tile_rows  # noqa: E402
+from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
-from keras_s2s.files import write_json  # noqa: E402
 
 START_ID, END_ID = 2, 3
 BEAM_SIZE = 4

@@ -49,9 +49,9 @@ tf.get_logger().setLevel("ERROR")  # tf.saved_model.save's harmless table_initia
 import keras_s2s  # noqa: E402
 from keras_s2s import data, text  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
+from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
-from keras_s2s.files import write_json  # noqa: E402
 
 END_ID = 3
 QUANTIZATIONS = (None, "dynamic", "float16")

@@ -61,8 +61,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_s2s.models import MaskedTokenAccuracy, Seq2Seq  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
+from keras_s2s.models import MaskedTokenAccuracy, Seq2Seq  # noqa: E402
 
 KINDS = ("additive", "multiplicative", "scaled_dot")
 START_ID = 2

@@ -24,9 +24,9 @@ import keras  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from seq2seq_data import reverse_task  # noqa: E402
 
-from keras_s2s import data, text
-from keras_s2s.training import distribute  # noqa: E402
+from keras_s2s import data, text  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.training import distribute  # noqa: E402
 
 GLOBAL_BATCH, EPOCHS = 32, 2
 

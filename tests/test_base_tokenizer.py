@@ -1,9 +1,9 @@
 """Contract tests shared by the three tokenizers (keras_s2s.text.BaseTokenizer)."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from keras_s2s.text import CharTokenizer, SubwordTokenizer, WordTokenizer
 

@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from decoding_fakes import (
-    A,
-    B,
-    C,
     END,
     GARDEN_PATH,
     LOOP,
     SHORT,
     START,
-    V,
+    A,
+    B,
+    C,
     TableStep,
+    V,
     random_program,
 )
 

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from benchmark_runner import run_benchmark
 from shared_data import DATA, needs_multi30k
 

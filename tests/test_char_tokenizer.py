@@ -1,8 +1,8 @@
 """Tests for keras_s2s.text.CharTokenizer."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from keras_s2s.data import dates
 from keras_s2s.text import CharTokenizer

@@ -9,10 +9,10 @@ import json
 import subprocess
 import sys
 
+import multi_worker_helpers as cluster
 import pytest
 import tensorflow as tf
 
-import multi_worker_helpers as cluster
 from keras_s2s import data, text
 from keras_s2s.training import distribute
 

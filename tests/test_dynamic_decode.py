@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from decoding_fakes import A, B, C, END, GARDEN_PATH, LOOP, SHORT, START, TableStep, tiny_rnn
+from decoding_fakes import END, GARDEN_PATH, LOOP, SHORT, START, A, B, C, TableStep, tiny_rnn
 
 from keras_s2s.decoding import (
     BeamSearch,

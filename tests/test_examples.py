@@ -7,10 +7,10 @@ import shutil
 
 import numpy as np
 import pytest
-
-import keras_s2s
 from conftest import REPO
 from shared_data import MULTI30K, needs_multi30k
+
+import keras_s2s
 
 
 def _load(name):

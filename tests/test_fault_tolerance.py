@@ -10,16 +10,16 @@ import textwrap
 import zipfile
 
 import keras
+import multi_worker_helpers as cluster
 import numpy as np
 import pytest
 import tensorflow as tf
-
-import multi_worker_helpers as cluster
-from keras_s2s import cli, data
-from keras_s2s.training import AtomicBackupAndRestore, read_backup_metadata, trim_history
-from keras_s2s.models import Seq2Seq
-from keras_s2s.training.run_directory import load_run, read_json
 from seq2seq_data import reverse_task
+
+from keras_s2s import cli, data
+from keras_s2s.models import Seq2Seq
+from keras_s2s.training import AtomicBackupAndRestore, read_backup_metadata, trim_history
+from keras_s2s.training.run_directory import load_run, read_json
 
 TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--batch-size", "16",
         "--dropout", "0", "--quiet"]

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from decoding_fakes import (
-    A,
-    B,
-    C,
     END,
     GARDEN_PATH,
     LOOP,
     SHORT,
     START,
+    A,
+    B,
+    C,
     TableStep,
     random_program,
 )

@@ -4,17 +4,17 @@ import gzip
 import zipfile
 
 import pytest
+from shared_data import ANKI
 
 from keras_s2s.data import load_parallel, load_tsv, read_lines, split_pairs
 from keras_s2s.data.loaders import CorpusEncodingError
-from shared_data import ANKI
 
 
 def test_load_parallel_plain_and_gzip(tmp_path):
     src = tmp_path / "a.de"
     src.write_bytes("Ein Hund.\r\n\nZwei\u2028Katzen\n".encode())
     tgt = tmp_path / "a.en.gz"
-    tgt.write_bytes(gzip.compress("A dog.\n\nTwo cats".encode()))
+    tgt.write_bytes(gzip.compress(b"A dog.\n\nTwo cats"))
     assert load_parallel(src, tgt) == (
         ["Ein Hund.", "", "Zwei\u2028Katzen"], ["A dog.", "", "Two cats"])
 

@@ -5,12 +5,10 @@ import os
 
 import keras
 import pytest
+from shared_data import DATA, needs_multi30k
 
 from keras_s2s.data import multi30k
 from keras_s2s.data.multi30k import BASE_URL, SHA256, multi30k_dir
-from shared_data import DATA, needs_multi30k
-
-
 
 
 @pytest.fixture

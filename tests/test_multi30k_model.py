@@ -3,10 +3,10 @@
 import json
 
 import pytest
-
 from conftest import REPO
-from keras_s2s import cli
 from shared_data import MULTI30K, needs_multi30k
+
+from keras_s2s import cli
 
 MODEL = REPO / "saved_models" / "multi30k_de_en"
 

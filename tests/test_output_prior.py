@@ -4,12 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from keras_s2s.models import Seq2Seq
-from keras_s2s.models.output_prior import target_log_prior
 from seq2seq_data import reverse_task
 from shared_data import MULTI30K, needs_multi30k
 
+from keras_s2s.models import Seq2Seq
+from keras_s2s.models.output_prior import target_log_prior
 
 
 def test_log_prior_is_add_one_smoothed_and_ignores_padding():

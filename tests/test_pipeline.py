@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from shared_data import MULTI30K, needs_multi30k
 
 from keras_s2s.data import DEFAULT_BUCKET_BOUNDARIES, make_dataset, multi30k, padding_fraction
 from keras_s2s.text import WordTokenizer
-from shared_data import MULTI30K, needs_multi30k
-
 
 SYMBOLS = [f"w{i}" for i in range(10)]
 

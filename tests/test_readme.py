@@ -3,7 +3,6 @@
 import re
 
 import numpy as np
-
 from conftest import REPO
 from seq2seq_data import reverse_task
 

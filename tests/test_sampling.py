@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import tensorflow as tf
-from decoding_fakes import A, B, END, START, TableStep, program, random_program
+from decoding_fakes import END, START, A, B, TableStep, program, random_program
 
 from keras_s2s.decoding import Sampling, dynamic_decode, get
 

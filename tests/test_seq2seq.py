@@ -7,10 +7,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from seq2seq_data import reverse_task
 
 import keras_s2s
 from keras_s2s.models import Seq2Seq
-from seq2seq_data import reverse_task
 
 SMALL = dict(embedding_dim=32, units=64)
 

@@ -3,12 +3,10 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from shared_data import MULTI30K, needs_multi30k
 
 from keras_s2s.data import multi30k
 from keras_s2s.text import SubwordTokenizer
-from shared_data import MULTI30K, needs_multi30k
-
-
 
 VOCAB = ["a", "dog", "d", "##o", "##g", "##s", ".", "狗", "##狗"]
 
@@ -105,7 +103,7 @@ def test_multi30k_round_trip_lowercase_french():
                                  lowercase=True)
     back = tok.detokenize(tok(texts[:500])).numpy().tolist()
     assert back == tok.normalize(texts[:500]).numpy().tolist()
-    assert back[0] == "un homme avec un chapeau orange regardant quelque chose.".encode()
+    assert back[0] == b"un homme avec un chapeau orange regardant quelque chose."
 
 
 @pytest.mark.slow

@@ -1,10 +1,10 @@
 """Tests for keras_s2s.text.WordTokenizer."""
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keras_s2s.text import WordTokenizer
 

@@ -13,8 +13,6 @@ from keras_s2s.training import TimeBudget
 from keras_s2s.translator import Translator
 
 
-
-
 def train_dates_model(seconds, n=20000, epochs=40, print_fn=print):
     """A character-level additive-attention model for the dates task."""
     sources, targets = data.dates(n, seed=0)

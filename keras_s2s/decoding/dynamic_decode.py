@@ -134,7 +134,9 @@ def dynamic_decode(
         )
         column = row_index + tf.stack([0, t])  # (N, 2) = [n, t]: step t's cells
         if parents is not None:  # (N,) row that each new row continues
-            reorder = lambda x: tf.gather(x, parents)
+            def reorder(x):
+                return tf.gather(x, parents)
+
             new_state = tf.nest.map_structure(reorder, new_state)
             finished = reorder(finished)  # (N,)
             ids = reorder(ids)  # (N, max_length)

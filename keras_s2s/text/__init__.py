@@ -8,9 +8,5 @@ Every tokenizer is a Keras layer mapping strings to int32 ids wrapped in
 from keras_s2s.text.base_tokenizer import BaseTokenizer
 from keras_s2s.text.char_tokenizer import CharTokenizer
 from keras_s2s.text.subword_tokenizer import SubwordTokenizer
-from keras_s2s.text.vocabulary import END_ID
-from keras_s2s.text.vocabulary import PAD_ID
-from keras_s2s.text.vocabulary import SPECIAL_TOKENS
-from keras_s2s.text.vocabulary import START_ID
-from keras_s2s.text.vocabulary import UNK_ID
+from keras_s2s.text.vocabulary import END_ID, PAD_ID, SPECIAL_TOKENS, START_ID, UNK_ID
 from keras_s2s.text.word_tokenizer import WordTokenizer

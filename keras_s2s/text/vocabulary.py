@@ -145,8 +145,7 @@ def text_batches(texts, batch_size=1024):
                 "`texts` dataset elements must be scalars or vectors. "
                 f"Received: element_spec={spec}"
             )
-        for batch in texts:
-            yield batch
+        yield from texts
         return
     texts = list(np.asarray(texts, dtype=object).reshape([-1]))
     for i in range(0, len(texts), batch_size):

@@ -6,20 +6,15 @@ users (`AtomicBackupAndRestore` with `keras_s2s.data.make_epochs` gives them
 the same exact resume).
 """
 
-from keras_s2s.training.atomic_backup_and_restore import AtomicBackupAndRestore
-from keras_s2s.training.atomic_backup_and_restore import read_backup_metadata
+from keras_s2s.training.atomic_backup_and_restore import AtomicBackupAndRestore, read_backup_metadata
 from keras_s2s.training.best_model_saver import BestModelSaver
 from keras_s2s.training.distribute import get_strategy
-from keras_s2s.training.history_log import HistoryLog
-from keras_s2s.training.history_log import trim_history
+from keras_s2s.training.history_log import HistoryLog, trim_history
 from keras_s2s.training.nan_guard import NaNGuard
 from keras_s2s.training.resumable_early_stopping import ResumableEarlyStopping
 from keras_s2s.training.run_budget import RunBudget
 from keras_s2s.training.sample_translations import SampleTranslations
-from keras_s2s.training.settings import SettingsMismatch
-from keras_s2s.training.settings import TrainSettings
+from keras_s2s.training.settings import SettingsMismatch, TrainSettings
 from keras_s2s.training.time_budget import TimeBudget
-from keras_s2s.training.trainer import TrainResult
-from keras_s2s.training.trainer import train
-from keras_s2s.training.training_data import build_tokenizers
-from keras_s2s.training.training_data import load_training_data
+from keras_s2s.training.trainer import TrainResult, train
+from keras_s2s.training.training_data import build_tokenizers, load_training_data

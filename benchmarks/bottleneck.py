@@ -76,6 +76,7 @@ def parse_args(argv=None):
 
 # === data ===
 
+
 def to_ids(sequences, width, symbols):
     vocab = {s: i + 4 for i, s in enumerate(reverse_symbols(symbols))}
     out = np.zeros((len(sequences), width), np.int32)
@@ -86,8 +87,9 @@ def to_ids(sequences, width, symbols):
 
 
 def make_pairs(n, seed, args):
-    sources, targets = data.reverse(n, seed=seed, min_length=args.min_length,
-                                    max_length=args.max_length, vocab_size=args.symbols)
+    sources, targets = data.reverse(
+        n, seed=seed, min_length=args.min_length, max_length=args.max_length, vocab_size=args.symbols
+    )
     source_ids = to_ids(sources, args.max_length, args.symbols)
     body = to_ids(targets, args.max_length, args.symbols)
     lengths = (source_ids != 0).sum(1)
@@ -104,19 +106,22 @@ def training_batches(args):
     order = np.argsort(lengths + np.random.default_rng(args.seed).random(len(lengths)))
     batches = []
     for i in range(0, len(order) - args.batch_size + 1, args.batch_size):
-        idx = order[i: i + args.batch_size]
+        idx = order[i : i + args.batch_size]
         s = int(lengths[idx].max())
-        batches.append(({"source_ids": source[idx, :s], "target_ids": target[idx, : s + 1]},
-                        target[idx, 1: s + 2]))
+        batches.append(
+            ({"source_ids": source[idx, :s], "target_ids": target[idx, : s + 1]}, target[idx, 1 : s + 2])
+        )
     rng = np.random.default_rng(args.seed + 1)
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
 # === models ===
 
+
 def build(attention, units, args):
-    return Seq2Seq(args.symbols + 4, args.symbols + 4, embedding_dim=args.embedding_dim,
-                   units=units, attention=attention)
+    return Seq2Seq(
+        args.symbols + 4, args.symbols + 4, embedding_dim=args.embedding_dim, units=units, attention=attention
+    )
 
 
 def matched_units(build_fn, reference, max_units):
@@ -151,10 +156,11 @@ def evaluate(model, args):
     references = target[:, 1:]
     predictions = []
     for i in range(0, args.test, 100):
-        rows = source[i: i + 100]
+        rows = source[i : i + 100]
         width = int((rows != 0).sum(1).max())
-        ids = model.generate(rows[:, :width], strategy="greedy",
-                             max_length=args.max_length + 2)["ids"].numpy()
+        ids = model.generate(rows[:, :width], strategy="greedy", max_length=args.max_length + 2)[
+            "ids"
+        ].numpy()
         predictions.extend(ids)
     exact, accuracy = [], []
     for prediction, reference, n in zip(predictions, references, lengths):
@@ -175,11 +181,17 @@ def run(args):
     keras.utils.set_random_seed(args.seed)
     batches = training_batches(args)
     reference = build("additive", args.units, args).count_params()
-    results = {"machine": {
-        "cpu_count": os.cpu_count(), "load_average": list(os.getloadavg()),
-        "tensorflow": tf.__version__, "keras": keras.__version__,
-        "python": platform.python_version()},
-        "config": {k: v for k, v in vars(args).items() if k != "json"}, "models": []}
+    results = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "load_average": list(os.getloadavg()),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
+        "config": {k: v for k, v in vars(args).items() if k != "json"},
+        "models": [],
+    }
     for attention in ATTENTIONS:
         if attention == "additive":
             units, params = args.units, reference
@@ -193,18 +205,33 @@ def run(args):
         for low, high in buckets(args):
             members = (lengths >= low) & (lengths <= high)
             if members.any():
-                per_bucket.append({"bucket": f"{low}-{high}", "sentences": int(members.sum()),
-                                   "exact_match": float(exact[members].mean()),
-                                   "token_accuracy": float(accuracy[members].mean())})
+                per_bucket.append(
+                    {
+                        "bucket": f"{low}-{high}",
+                        "sentences": int(members.sum()),
+                        "exact_match": float(exact[members].mean()),
+                        "token_accuracy": float(accuracy[members].mean()),
+                    }
+                )
         name = attention or "none"
-        results["models"].append({
-            "attention": name, "units": units, "params": int(params),
-            "train_seconds": seconds, "steps": args.steps,
-            "final_loss": float(np.mean(losses[-20:])) if losses else None,
-            "exact_match": float(exact.mean()), "token_accuracy": float(accuracy.mean()),
-            "buckets": per_bucket})
-        print(f"trained attention={name}: units {units}, {params:,} params, {args.steps} steps "
-              f"in {seconds:.0f} s, token accuracy {accuracy.mean():.3f}", flush=True)
+        results["models"].append(
+            {
+                "attention": name,
+                "units": units,
+                "params": int(params),
+                "train_seconds": seconds,
+                "steps": args.steps,
+                "final_loss": float(np.mean(losses[-20:])) if losses else None,
+                "exact_match": float(exact.mean()),
+                "token_accuracy": float(accuracy.mean()),
+                "buckets": per_bucket,
+            }
+        )
+        print(
+            f"trained attention={name}: units {units}, {params:,} params, {args.steps} steps "
+            f"in {seconds:.0f} s, token accuracy {accuracy.mean():.3f}",
+            flush=True,
+        )
     print_tables(results)
     if args.plot:
         plot(results, args.plot)
@@ -215,16 +242,20 @@ def run(args):
 
 def print_tables(results):
     c, m = results["config"], results["machine"]
-    print(f"\nreverse task: {c['symbols']} symbols, lengths {c['min_length']}-{c['max_length']}, "
-          f"{c['steps']} steps x batch {c['batch_size']} per model, {c['test']} test pairs, "
-          f"greedy; {m['cpu_count']} CPUs (shared), TensorFlow {m['tensorflow']}")
+    print(
+        f"\nreverse task: {c['symbols']} symbols, lengths {c['min_length']}-{c['max_length']}, "
+        f"{c['steps']} steps x batch {c['batch_size']} per model, {c['test']} test pairs, "
+        f"greedy; {m['cpu_count']} CPUs (shared), TensorFlow {m['tensorflow']}"
+    )
     print("\n| attention | units | params | vs additive | train s | token acc. | exact match |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     reference = next(r["params"] for r in results["models"] if r["attention"] == "additive")
     for r in results["models"]:
-        print(f"| {r['attention']} | {r['units']} | {r['params']:,} | "
-              f"{r['params'] / reference:.2f}x | {r['train_seconds']:.0f} | "
-              f"{r['token_accuracy']:.3f} | {r['exact_match']:.3f} |")
+        print(
+            f"| {r['attention']} | {r['units']} | {r['params']:,} | "
+            f"{r['params'] / reference:.2f}x | {r['train_seconds']:.0f} | "
+            f"{r['token_accuracy']:.3f} | {r['exact_match']:.3f} |"
+        )
     labels = [b["bucket"] for b in results["models"][0]["buckets"]]
     for metric in ("token_accuracy", "exact_match"):
         print(f"\n{metric.replace('_', ' ')} by source length")
@@ -232,8 +263,11 @@ def print_tables(results):
         print("|---|" + "---:|" * len(labels))
         for r in results["models"]:
             values = {b["bucket"]: b[metric] for b in r["buckets"]}
-            print(f"| {r['attention']} | " + " | ".join(
-                f"{values[label]:.3f}" if label in values else "-" for label in labels) + " |")
+            print(
+                f"| {r['attention']} | "
+                + " | ".join(f"{values[label]:.3f}" if label in values else "-" for label in labels)
+                + " |"
+            )
 
 
 def plot(results, path):
@@ -246,15 +280,18 @@ def plot(results, path):
     for metric, axis in zip(("token_accuracy", "exact_match"), axes):
         for r in results["models"]:
             x = [np.mean([int(v) for v in b["bucket"].split("-")]) for b in r["buckets"]]
-            axis.plot(x, [b[metric] for b in r["buckets"]], marker="o",
-                      label=f"{r['attention']} ({r['params'] / 1e3:.0f}k params)")
+            axis.plot(
+                x,
+                [b[metric] for b in r["buckets"]],
+                marker="o",
+                label=f"{r['attention']} ({r['params'] / 1e3:.0f}k params)",
+            )
         axis.set_xlabel("source length (symbols)")
         axis.set_ylabel(metric.replace("_", " "))
         axis.set_ylim(-0.02, 1.02)
         axis.grid(alpha=0.3)
     c = results["config"]
-    save_figure(figure, axes, f"reverse task, {c['steps']} steps x {c['batch_size']} per model, "
-                "greedy", path)
+    save_figure(figure, axes, f"reverse task, {c['steps']} steps x {c['batch_size']} per model, greedy", path)
 
 
 def save_figure(figure, axes, title, path):

@@ -56,10 +56,14 @@ NAMES = [a or "none" for a in ATTENTIONS]  # None is the no-attention model
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("KERAS_S2S_DATA", str(DEFAULT_DATA)),
-                        help="data root holding multi30k/ (default ../shared/data)")
-    parser.add_argument("--tokenizers", metavar="RUN_DIR",
-                        help="reuse a run directory's tokenizers instead of training them")
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("KERAS_S2S_DATA", str(DEFAULT_DATA)),
+        help="data root holding multi30k/ (default ../shared/data)",
+    )
+    parser.add_argument(
+        "--tokenizers", metavar="RUN_DIR", help="reuse a run directory's tokenizers instead of training them"
+    )
     parser.add_argument("--vocab-size", type=int, default=5000)
     parser.add_argument("--embedding-dim", type=int, default=256)
     parser.add_argument("--units", type=int, default=256, help="units of the additive model")
@@ -67,16 +71,24 @@ def parse_args(argv=None):
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--beam-size", type=int, default=4)
-    parser.add_argument("--boundaries", default="8,10,12,14,16,20",
-                        help="source-length bucket edges in German words")
+    parser.add_argument(
+        "--boundaries", default="8,10,12,14,16,20", help="source-length bucket edges in German words"
+    )
     parser.add_argument("--train-pairs", type=int, help="use the first N training pairs")
     parser.add_argument("--test-pairs", type=int, help="score the first N test pairs")
-    parser.add_argument("--attentions", default="none,additive,multiplicative,scaled_dot",
-                        help="the models to train (comma-separated)")
+    parser.add_argument(
+        "--attentions",
+        default="none,additive,multiplicative,scaled_dot",
+        help="the models to train (comma-separated)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="results file, written after every model")
-    parser.add_argument("--continue", dest="resume", action="store_true",
-                        help="keep the models already in --json and train the rest")
+    parser.add_argument(
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="keep the models already in --json and train the rest",
+    )
     parser.add_argument("--plot", metavar="PNG")
     parser.add_argument("--quick", action="store_true", help="tiny run for the smoke test")
     args = parser.parse_args(argv)
@@ -94,6 +106,7 @@ def parse_args(argv=None):
 
 # === data ===
 
+
 def load(args):
     directory = os.path.join(args.data_dir, "multi30k")
     if not os.path.isdir(directory):
@@ -106,23 +119,31 @@ def load(args):
 def tokenizers(pairs, args):
     if args.tokenizers:
         return load_tokenizers(args.tokenizers)
-    return build_tokenizers(*pairs["train"], kind="subword", vocab_size=args.vocab_size,
-                            lowercase=True)
+    return build_tokenizers(*pairs["train"], kind="subword", vocab_size=args.vocab_size, lowercase=True)
 
 
 # === one model ===
 
+
 def build(attention, units, vocab, args):
-    return Seq2Seq(*vocab, embedding_dim=args.embedding_dim, units=units,
-                   attention=attention, dropout=args.dropout)
+    return Seq2Seq(
+        *vocab, embedding_dim=args.embedding_dim, units=units, attention=attention, dropout=args.dropout
+    )
 
 
 def train(model, pairs, source_tokenizer, target_tokenizer, args):
     keras.utils.set_random_seed(args.seed)  # the same batches, in the same order, per model
     train_data, val_data = (
-        data.make_dataset(*pairs[split], source_tokenizer, target_tokenizer,
-                          batch_size=args.batch_size, shuffle=split == "train", seed=args.seed)
-        for split in ("train", "val"))
+        data.make_dataset(
+            *pairs[split],
+            source_tokenizer,
+            target_tokenizer,
+            batch_size=args.batch_size,
+            shuffle=split == "train",
+            seed=args.seed,
+        )
+        for split in ("train", "val")
+    )
     model.compile()
     start = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, verbose=2)
@@ -138,10 +159,14 @@ def evaluate(model, pairs, source_tokenizer, target_tokenizer, args):
         hypotheses = translator(sources)
         scores[name] = {
             "overall": score(hypotheses, references),
-            "buckets": [{"bucket": label, **metrics} for label, metrics in
-                        score_by_length(sources, hypotheses, references, args.boundaries)],
-            "examples": [{"source": s, "reference": r, "hypothesis": h} for s, r, h in
-                         longest(sources, references, hypotheses)],
+            "buckets": [
+                {"bucket": label, **metrics}
+                for label, metrics in score_by_length(sources, hypotheses, references, args.boundaries)
+            ],
+            "examples": [
+                {"source": s, "reference": r, "hypothesis": h}
+                for s, r, h in longest(sources, references, hypotheses)
+            ],
         }
     return scores
 
@@ -153,19 +178,29 @@ def longest(sources, references, hypotheses, n=3):
 
 # === the experiment ===
 
+
 def run(args):
     pairs = load(args)
     source_tokenizer, target_tokenizer = tokenizers(pairs, args)
     vocab = (source_tokenizer.vocab_size, target_tokenizer.vocab_size)
     reference = build("additive", args.units, vocab, args).count_params()
     results = read_json(args.json) if args.resume and os.path.exists(args.json) else {"models": []}
-    results.update({
-        "machine": {"cpu_count": os.cpu_count(),
-                    "tensorflow": tf.__version__, "keras": keras.__version__,
-                    "python": platform.python_version()},
-        "config": {**{k: v for k, v in vars(args).items() if k not in ("json", "resume")},
-                   "train_pairs": len(pairs["train"][0]), "test_pairs": len(pairs["test"][0]),
-                   "vocab": list(vocab)}})
+    results.update(
+        {
+            "machine": {
+                "cpu_count": os.cpu_count(),
+                "tensorflow": tf.__version__,
+                "keras": keras.__version__,
+                "python": platform.python_version(),
+            },
+            "config": {
+                **{k: v for k, v in vars(args).items() if k not in ("json", "resume")},
+                "train_pairs": len(pairs["train"][0]),
+                "test_pairs": len(pairs["test"][0]),
+                "vocab": list(vocab),
+            },
+        }
+    )
     results["reference_params"] = reference  # the additive model at --units
     done = {m["attention"] for m in results["models"]}
     for attention in ATTENTIONS:
@@ -178,21 +213,34 @@ def run(args):
         if attention == "additive":
             units, params = args.units, reference
         else:
-            units, params = matched_units(lambda u: build(attention, u, vocab, args), reference,
-                                          2 * args.units)
+            units, params = matched_units(
+                lambda u: build(attention, u, vocab, args), reference, 2 * args.units
+            )
         keras.utils.set_random_seed(args.seed)
         model = build(attention, units, vocab, args)
         print(f"attention={name}: units {units}, {params:,} params", flush=True)
         load_average = list(os.getloadavg())  # other jobs on the machine slow `train_seconds`
         seconds, steps, history = train(model, pairs, source_tokenizer, target_tokenizer, args)
         scores = evaluate(model, pairs, source_tokenizer, target_tokenizer, args)
-        results["models"].append({
-            "attention": name, "units": units, "params": int(params), "steps": steps,
-            "train_seconds": seconds, "load_average_at_start": load_average, "val_loss": history["val_loss"], **scores})
+        results["models"].append(
+            {
+                "attention": name,
+                "units": units,
+                "params": int(params),
+                "steps": steps,
+                "train_seconds": seconds,
+                "load_average_at_start": load_average,
+                "val_loss": history["val_loss"],
+                **scores,
+            }
+        )
         results["models"].sort(key=lambda m: NAMES.index(m["attention"]))
-        print(f"attention={name}: {steps} steps in {seconds:.0f} s, val loss "
-              f"{history['val_loss'][-1]:.3f}, beam BLEU (lc) "
-              f"{scores['beam']['overall']['bleu_lowercase']:.2f}", flush=True)
+        print(
+            f"attention={name}: {steps} steps in {seconds:.0f} s, val loss "
+            f"{history['val_loss'][-1]:.3f}, beam BLEU (lc) "
+            f"{scores['beam']['overall']['bleu_lowercase']:.2f}",
+            flush=True,
+        )
         if args.json:
             write_json(args.json, results)
     print_tables(results)
@@ -203,35 +251,42 @@ def run(args):
 
 def print_tables(results):
     c = results["config"]
-    print(f"\nMulti30k de->en: {c['train_pairs']} training pairs, {c['epochs']} epochs x batch "
-          f"{c['batch_size']}, test_2016_flickr ({c['test_pairs']} sentences), lowercased "
-          f"sacreBLEU; {results['machine']['cpu_count']} CPUs, TensorFlow "
-          f"{results['machine']['tensorflow']}")
+    print(
+        f"\nMulti30k de->en: {c['train_pairs']} training pairs, {c['epochs']} epochs x batch "
+        f"{c['batch_size']}, test_2016_flickr ({c['test_pairs']} sentences), lowercased "
+        f"sacreBLEU; {results['machine']['cpu_count']} CPUs, TensorFlow "
+        f"{results['machine']['tensorflow']}"
+    )
     reference = results["reference_params"]
-    print("\n| attention | units | params | vs additive | steps | train s | val loss | "
-          "BLEU greedy | BLEU beam | chrF beam |")
+    print(
+        "\n| attention | units | params | vs additive | steps | train s | val loss | "
+        "BLEU greedy | BLEU beam | chrF beam |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for m in results["models"]:
         greedy, beam = m["greedy"]["overall"], m["beam"]["overall"]
-        print(f"| {m['attention']} | {m['units']} | {m['params']:,} | "
-              f"{m['params'] / reference:.2f}x | {m['steps']} | {m['train_seconds']:.0f} | "
-              f"{m['val_loss'][-1]:.3f} | {greedy['bleu_lowercase']:.2f} | "
-              f"{beam['bleu_lowercase']:.2f} | {beam['chrf_lowercase']:.2f} |")
+        print(
+            f"| {m['attention']} | {m['units']} | {m['params']:,} | "
+            f"{m['params'] / reference:.2f}x | {m['steps']} | {m['train_seconds']:.0f} | "
+            f"{m['val_loss'][-1]:.3f} | {greedy['bleu_lowercase']:.2f} | "
+            f"{beam['bleu_lowercase']:.2f} | {beam['chrf_lowercase']:.2f} |"
+        )
     for strategy in ("beam", "greedy"):
         buckets = results["models"][0][strategy]["buckets"]
         print(f"\nBLEU (lowercased, {strategy}) by source length in words")
-        print("| attention | " + " | ".join(f"{b['bucket']} ({b['sentences']})" for b in buckets)
-              + " |")
+        print("| attention | " + " | ".join(f"{b['bucket']} ({b['sentences']})" for b in buckets) + " |")
         print("|---|" + "---:|" * len(buckets))
         for m in results["models"]:
-            print(f"| {m['attention']} | " + " | ".join(
-                f"{b['bleu_lowercase']:.2f}" for b in m[strategy]["buckets"]) + " |")
+            print(
+                f"| {m['attention']} | "
+                + " | ".join(f"{b['bleu_lowercase']:.2f}" for b in m[strategy]["buckets"])
+                + " |"
+            )
     print("\nBLEU (beam) by source length relative to the model's own overall BLEU")
     print("| attention | " + " | ".join(b["bucket"] for b in buckets) + " |")
     print("|---|" + "---:|" * len(buckets))
     for m in results["models"]:
-        print(f"| {m['attention']} | " + " | ".join(
-            f"{ratio:.2f}" for ratio in relative_bleu(m)) + " |")
+        print(f"| {m['attention']} | " + " | ".join(f"{ratio:.2f}" for ratio in relative_bleu(m)) + " |")
 
 
 def relative_bleu(model):
@@ -247,20 +302,29 @@ def plot(results, path):
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    panels = (("BLEU (lowercased, beam)", lambda m: [b["bleu_lowercase"] for b in m["beam"]["buckets"]]),
-              ("BLEU / the model's overall BLEU", relative_bleu))
+    panels = (
+        ("BLEU (lowercased, beam)", lambda m: [b["bleu_lowercase"] for b in m["beam"]["buckets"]]),
+        ("BLEU / the model's overall BLEU", relative_bleu),
+    )
     for (label, values), axis in zip(panels, axes):
         for m in results["models"]:
             buckets = m["beam"]["buckets"]
-            axis.plot(range(len(buckets)), values(m), marker="o",
-                      label=f"{m['attention']} ({m['params'] / 1e6:.2f}M params)")
-            axis.set_xticks(range(len(buckets)),
-                            [f"{b['bucket']}\n({b['sentences']})" for b in buckets])
+            axis.plot(
+                range(len(buckets)),
+                values(m),
+                marker="o",
+                label=f"{m['attention']} ({m['params'] / 1e6:.2f}M params)",
+            )
+            axis.set_xticks(range(len(buckets)), [f"{b['bucket']}\n({b['sentences']})" for b in buckets])
         axis.set_xlabel("German source length in words (sentences)")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
-    save_figure(figure, axes, "Multi30k de->en test_2016_flickr, "
-                f"{results['config']['epochs']} epochs per model", path)
+    save_figure(
+        figure,
+        axes,
+        f"Multi30k de->en test_2016_flickr, {results['config']['epochs']} epochs per model",
+        path,
+    )
 
 
 def main(argv=None):

@@ -45,20 +45,25 @@ def default_data_dir():
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", choices=["multi30k", "reverse"], default="multi30k",
-                        help="Multi30k train de→en, or the synthetic reverse task")
-    parser.add_argument("--data-dir", default=default_data_dir(),
-                        help="data root or multi30k folder (default: $KERAS_S2S_DATA "
-                        "or ../shared/data)")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="use only the first N sentence pairs")
+    parser.add_argument(
+        "--corpus",
+        choices=["multi30k", "reverse"],
+        default="multi30k",
+        help="Multi30k train de→en, or the synthetic reverse task",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=default_data_dir(),
+        help="data root or multi30k folder (default: $KERAS_S2S_DATA or ../shared/data)",
+    )
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N sentence pairs")
     parser.add_argument("--tokenizer", choices=["subword", "word"], default="subword")
     parser.add_argument("--vocab-size", type=int, default=8000)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--train-batches", type=int, default=30,
-                        help="batches timed through model.fit")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny run: 512 pairs, vocab 500, 3 train batches")
+    parser.add_argument("--train-batches", type=int, default=30, help="batches timed through model.fit")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny run: 512 pairs, vocab 500, 3 train batches"
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -72,8 +77,7 @@ def load_corpus(args):
     if args.corpus == "reverse":
         sources, targets = data.reverse(args.limit or 20000, seed=0)
         return sources, targets, "reverse (synthetic)"
-    sources, targets = data.multi30k("train", source="de", target="en",
-                                     data_dir=args.data_dir)
+    sources, targets = data.multi30k("train", source="de", target="en", data_dir=args.data_dir)
     if args.limit:
         sources, targets = sources[: args.limit], targets[: args.limit]
     return sources, targets, "Multi30k train de→en"
@@ -81,10 +85,14 @@ def load_corpus(args):
 
 def train_tokenizers(args, sources, targets):
     if args.tokenizer == "word":
-        return (text.WordTokenizer.train(sources, vocab_size=args.vocab_size, language="de"),
-                text.WordTokenizer.train(targets, vocab_size=args.vocab_size, language="en"))
-    return (text.SubwordTokenizer.train(sources, vocab_size=args.vocab_size, language="de"),
-            text.SubwordTokenizer.train(targets, vocab_size=args.vocab_size, language="en"))
+        return (
+            text.WordTokenizer.train(sources, vocab_size=args.vocab_size, language="de"),
+            text.WordTokenizer.train(targets, vocab_size=args.vocab_size, language="en"),
+        )
+    return (
+        text.SubwordTokenizer.train(sources, vocab_size=args.vocab_size, language="de"),
+        text.SubwordTokenizer.train(targets, vocab_size=args.vocab_size, language="en"),
+    )
 
 
 def pipeline_rate(dataset):
@@ -122,8 +130,9 @@ def train_rate(dataset, source_vocab_size, target_vocab_size, num_batches):
 
     model = Seq2Seq(source_vocab_size, target_vocab_size)
     model.compile()
-    model.fit(fixed, epochs=2, steps_per_epoch=len(batches), shuffle=False,
-              verbose=0, callbacks=[EpochTimer()])
+    model.fit(
+        fixed, epochs=2, steps_per_epoch=len(batches), shuffle=False, verbose=0, callbacks=[EpochTimer()]
+    )
     sentences = sum(int(y.shape[0]) for _, y in batches)
     return sentences / times[1], sentences, times[0]
 
@@ -134,16 +143,24 @@ def main(argv=None):
     start = time.perf_counter()
     src_tok, tgt_tok = train_tokenizers(args, sources, targets)
     tok_seconds = time.perf_counter() - start
-    print(f"corpus: {name}, {len(sources)} pairs; {args.tokenizer} tokenizers, "
-          f"vocab {src_tok.vocab_size} / {tgt_tok.vocab_size} "
-          f"(learned in {tok_seconds:.1f} s)")
+    print(
+        f"corpus: {name}, {len(sources)} pairs; {args.tokenizer} tokenizers, "
+        f"vocab {src_tok.vocab_size} / {tgt_tok.vocab_size} "
+        f"(learned in {tok_seconds:.1f} s)"
+    )
 
-    results = {"corpus": name, "pairs": len(sources), "tokenizer": args.tokenizer,
-               "source_vocab_size": src_tok.vocab_size,
-               "target_vocab_size": tgt_tok.vocab_size, "batch_size": args.batch_size}
+    results = {
+        "corpus": name,
+        "pairs": len(sources),
+        "tokenizer": args.tokenizer,
+        "source_vocab_size": src_tok.vocab_size,
+        "target_vocab_size": tgt_tok.vocab_size,
+        "batch_size": args.batch_size,
+    }
     for bucket in (True, False):
-        ds = data.make_dataset(sources, targets, src_tok, tgt_tok,
-                               batch_size=args.batch_size, bucket_by_length=bucket, seed=0)
+        ds = data.make_dataset(
+            sources, targets, src_tok, tgt_tok, batch_size=args.batch_size, bucket_by_length=bucket, seed=0
+        )
         rate, _ = pipeline_rate(ds)
         padding = data.padding_fraction(ds)
         shapes = distinct_shapes(ds)
@@ -151,17 +168,19 @@ def main(argv=None):
         results[f"pipeline_sentences_per_s_{key}"] = rate
         results[f"padding_fraction_{key}"] = padding
         results[f"distinct_batch_shapes_{key}"] = shapes
-        print(f"pipeline ({key}): {rate:,.0f} sentences/s, padding fraction "
-              f"{padding:.3f}, {shapes} distinct batch shapes per epoch")
+        print(
+            f"pipeline ({key}): {rate:,.0f} sentences/s, padding fraction "
+            f"{padding:.3f}, {shapes} distinct batch shapes per epoch"
+        )
 
-    ds = data.make_dataset(sources, targets, src_tok, tgt_tok,
-                           batch_size=args.batch_size, seed=0)
-    rate, sentences, first_epoch = train_rate(
-        ds, src_tok.vocab_size, tgt_tok.vocab_size, args.train_batches)
+    ds = data.make_dataset(sources, targets, src_tok, tgt_tok, batch_size=args.batch_size, seed=0)
+    rate, sentences, first_epoch = train_rate(ds, src_tok.vocab_size, tgt_tok.vocab_size, args.train_batches)
     results["train_sentences_per_s"] = rate
     results["train_timed_sentences"] = sentences
-    print(f"train step (Seq2Seq defaults, model.fit): {rate:,.0f} sentences/s "
-          f"({sentences} sentences; first pass with compilation {first_epoch:.1f} s)")
+    print(
+        f"train step (Seq2Seq defaults, model.fit): {rate:,.0f} sentences/s "
+        f"({sentences} sentences; first pass with compilation {first_epoch:.1f} s)"
+    )
     ratio = results["pipeline_sentences_per_s_bucketed"] / rate
     results["pipeline_over_train"] = ratio
     verdict = "not the bottleneck" if ratio > 1 else "THE BOTTLENECK"

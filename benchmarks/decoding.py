@@ -61,33 +61,45 @@ SOURCE_SPEC = tf.TensorSpec((None, None), tf.int32)  # like model.generate's
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--task", choices=["dates", "reverse"], default="dates",
-                        help="synthetic task: dates (character tokenizers) or "
-                        "reverse (word tokenizers)")
-    parser.add_argument("--batch-sizes", default="1,64",
-                        help="comma-separated batch sizes (default 1,64)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed passes per cell; the median is reported")
-    parser.add_argument("--seconds", type=float, default=90.0,
-                        help="training time budget in seconds")
+    parser.add_argument(
+        "--task",
+        choices=["dates", "reverse"],
+        default="dates",
+        help="synthetic task: dates (character tokenizers) or reverse (word tokenizers)",
+    )
+    parser.add_argument("--batch-sizes", default="1,64", help="comma-separated batch sizes (default 1,64)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed passes per cell; the median is reported"
+    )
+    parser.add_argument("--seconds", type=float, default=90.0, help="training time budget in seconds")
     parser.add_argument("--train-pairs", type=int, default=20000)
-    parser.add_argument("--sentences", type=int, default=256,
-                        help="test sentences per pass at batch sizes > 1")
-    parser.add_argument("--batch1-sentences", type=int, default=64,
-                        help="test sentences per pass at batch size 1")
+    parser.add_argument(
+        "--sentences", type=int, default=256, help="test sentences per pass at batch sizes > 1"
+    )
+    parser.add_argument(
+        "--batch1-sentences", type=int, default=64, help="test sentences per pass at batch size 1"
+    )
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
-    parser.add_argument("--hub-cache", choices=["state", "state+memory"], default="state",
-                        help="what the keras-hub adapter puts in the sampler's cache: the "
-                        "decoder state only (memory tiled once, captured by `next`; the "
-                        "faster keras-hub setup) or the state and the attention memory "
-                        "(BeamSampler then reorders the memory at every step)")
+    parser.add_argument(
+        "--hub-cache",
+        choices=["state", "state+memory"],
+        default="state",
+        help="what the keras-hub adapter puts in the sampler's cache: the "
+        "decoder state only (memory tiled once, captured by `next`; the "
+        "faster keras-hub setup) or the state and the attention memory "
+        "(BeamSampler then reorders the memory at every step)",
+    )
     parser.add_argument("--no-xla", action="store_true", help="skip the XLA variants")
-    parser.add_argument("--loop-overhead", action="store_true",
-                        help="only time keras_s2s.decoding.dynamic_decode's own bookkeeping: a "
-                        "trivial step function (one small matmul), no model, no keras-hub")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: tiny model, 1 epoch, few sentences, batch 1,4")
+    parser.add_argument(
+        "--loop-overhead",
+        action="store_true",
+        help="only time keras_s2s.decoding.dynamic_decode's own bookkeeping: a "
+        "trivial step function (one small matmul), no model, no keras-hub",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: tiny model, 1 epoch, few sentences, batch 1,4"
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -120,15 +132,14 @@ def make_tokenizers(task, sources, targets):
     return text.WordTokenizer.train(sources), text.WordTokenizer.train(targets)
 
 
-
-
 def train_model(args):
     keras.utils.set_random_seed(0)
     sources, targets = load_task(args.task, args.train_pairs, seed=0)
     src_tok, tgt_tok = make_tokenizers(args.task, sources, targets)
     dataset = data.make_dataset(sources, targets, src_tok, tgt_tok, batch_size=64, seed=0)
-    model = Seq2Seq(src_tok.vocab_size, tgt_tok.vocab_size,
-                    embedding_dim=args.embedding_dim, units=args.units)
+    model = Seq2Seq(
+        src_tok.vocab_size, tgt_tok.vocab_size, embedding_dim=args.embedding_dim, units=args.units
+    )
     model.compile()
     budget = TimeBudget(args.seconds)
     epochs = 1 if args.quick else 1000  # the time budget stops it
@@ -136,12 +147,20 @@ def train_model(args):
     history = model.fit(dataset, epochs=epochs, verbose=0, callbacks=[budget])
     seconds = time.perf_counter() - start
     accuracy = history.history["masked_accuracy"][-1]
-    return model, src_tok, tgt_tok, {
-        "train_pairs": len(sources), "train_seconds": seconds,
-        "train_batches": budget.steps, "train_epochs": len(history.history["loss"]),
-        "train_token_accuracy": float(accuracy),
-        "source_vocab_size": src_tok.vocab_size, "target_vocab_size": tgt_tok.vocab_size,
-    }
+    return (
+        model,
+        src_tok,
+        tgt_tok,
+        {
+            "train_pairs": len(sources),
+            "train_seconds": seconds,
+            "train_batches": budget.steps,
+            "train_epochs": len(history.history["loss"]),
+            "train_token_accuracy": float(accuracy),
+            "source_vocab_size": src_tok.vocab_size,
+            "target_vocab_size": tgt_tok.vocab_size,
+        },
+    )
 
 
 def test_batches(args, src_tok, batch_size):
@@ -149,7 +168,7 @@ def test_batches(args, src_tok, batch_size):
     count = args.batch1_sentences if batch_size == 1 else args.sentences
     count = max(batch_size, count - count % batch_size)
     sources, _ = load_task(args.task, count, seed=12345)
-    batches = [src_tok(sources[i:i + batch_size]) for i in range(0, count, batch_size)]
+    batches = [src_tok(sources[i : i + batch_size]) for i in range(0, count, batch_size)]
     if args.quick:  # one source length: one XLA compilation per variant
         width = max(int(b.shape[1]) for b in batches)
         batches = [tf.pad(b, [[0, 0], [0, width - int(b.shape[1])]]) for b in batches]
@@ -190,10 +209,8 @@ def hub(model, sampler, jit=False, cache_memory=False):
         encoder_outputs, encoder_state = model.encoder(source_ids, training=False)
         memory = model.decoder.prepare_memory(encoder_outputs, source_ids != 0)
         state = model.decoder.initial_state(encoder_state)
-        prompt = tf.concat([tf.fill([batch, 1], START_ID),
-                            tf.zeros([batch, max_length], tf.int32)], axis=1)
-        mask = tf.concat([tf.ones([batch, 1], tf.bool),
-                          tf.zeros([batch, max_length], tf.bool)], axis=1)
+        prompt = tf.concat([tf.fill([batch, 1], START_ID), tf.zeros([batch, max_length], tf.int32)], axis=1)
+        mask = tf.concat([tf.ones([batch, 1], tf.bool), tf.zeros([batch, max_length], tf.bool)], axis=1)
         if cache_memory:
             cache = (tuple(state), tuple(memory))
 
@@ -211,8 +228,7 @@ def hub(model, sampler, jit=False, cache_memory=False):
                 logits, state, _ = model.decoder.step(prompt[:, index - 1], list(cache), tiled)
                 return logits, None, tuple(state)
 
-        out = sampler(next, prompt, cache=cache, index=1, mask=mask,
-                      stop_token_ids=[END_ID])
+        out = sampler(next, prompt, cache=cache, index=1, mask=mask, stop_token_ids=[END_ID])
         return out[:, 1:]
 
     return generate
@@ -269,11 +285,14 @@ def measure(variants, batches, repeats):
             errors[name] = f"{type(error).__name__}: {message[0][:160]}"
     names = list(times)
     for r in range(repeats):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             times[name].append(one_pass(variants[name], batches))
     return {
-        name: (sentences / statistics.median(times[name]) if name in times else None,
-               outputs.get(name), errors.get(name))
+        name: (
+            sentences / statistics.median(times[name]) if name in times else None,
+            outputs.get(name),
+            errors.get(name),
+        )
         for name in variants
     }
 
@@ -317,10 +336,15 @@ def loop_overhead(repeats):
             force = tf.cast(state[:, :1] >= steps - 1, tf.float32)  # (N, 1)
             return memory @ weights + force * end, state + 1.0, tf.nn.softmax(memory)
 
-        for name, strategy in (("greedy", decoding.GreedySearch()),
-                               (f"beam {BEAM_SIZE}", decoding.BeamSearch(BEAM_SIZE))):
-            fn = tf.function(lambda m, s, strategy=strategy: decoding.dynamic_decode(
-                step, s, m, strategy, max_length=2 * source + 10, attention_size=source))
+        for name, strategy in (
+            ("greedy", decoding.GreedySearch()),
+            (f"beam {BEAM_SIZE}", decoding.BeamSearch(BEAM_SIZE)),
+        ):
+            fn = tf.function(
+                lambda m, s, strategy=strategy: decoding.dynamic_decode(
+                    step, s, m, strategy, max_length=2 * source + 10, attention_size=source
+                )
+            )
             fn(memory, state)
             times = []
             for _ in range(max(repeats, 7)):
@@ -328,10 +352,21 @@ def loop_overhead(repeats):
                 fn(memory, state)["ids"].numpy()
                 times.append(time.perf_counter() - start)
             ms = 1e3 * statistics.median(times)
-            results.append({"strategy": name, "batch": batch, "source_length": source,
-                            "max_length": 2 * source + 10, "steps": steps, "ms": ms})
-            print(f"  {name:7s} batch {batch:3d}, S={source}, max_length={2 * source + 10}, "
-                  f"{steps} steps: {ms:.2f} ms per decode", flush=True)
+            results.append(
+                {
+                    "strategy": name,
+                    "batch": batch,
+                    "source_length": source,
+                    "max_length": 2 * source + 10,
+                    "steps": steps,
+                    "ms": ms,
+                }
+            )
+            print(
+                f"  {name:7s} batch {batch:3d}, S={source}, max_length={2 * source + 10}, "
+                f"{steps} steps: {ms:.2f} ms per decode",
+                flush=True,
+            )
     return results
 
 
@@ -342,29 +377,39 @@ def main(argv=None):
     print(f"machine: {machine}")
     if args.loop_overhead:
         print(f"TensorFlow {tf.__version__}; dynamic_decode with a trivial step function:")
-        results = {"machine": machine, "cpu_count": cpus, "tensorflow": tf.__version__,
-                   "loop_overhead": loop_overhead(args.repeats)}
+        results = {
+            "machine": machine,
+            "cpu_count": cpus,
+            "tensorflow": tf.__version__,
+            "loop_overhead": loop_overhead(args.repeats),
+        }
         if args.json:
             write_json(args.json, results)
         return results
 
     import keras_hub  # optional dependency: pip install -e ".[bench]"
 
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-          f"keras-hub {keras_hub.__version__}, Python {platform.python_version()}, "
-          f"devices: {[d.device_type for d in tf.config.list_logical_devices()]}")
+    print(
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"keras-hub {keras_hub.__version__}, Python {platform.python_version()}, "
+        f"devices: {[d.device_type for d in tf.config.list_logical_devices()]}"
+    )
 
     model, src_tok, _, info = train_model(args)
-    print(f"model: Seq2Seq(embedding_dim={args.embedding_dim}, units={args.units}, GRU, "
-          f"additive attention), {args.task} task, vocab {info['source_vocab_size']} / "
-          f"{info['target_vocab_size']}; trained {info['train_seconds']:.0f} s "
-          f"({info['train_batches']} batches of 64), token accuracy "
-          f"{info['train_token_accuracy']:.3f}")
+    print(
+        f"model: Seq2Seq(embedding_dim={args.embedding_dim}, units={args.units}, GRU, "
+        f"additive attention), {args.task} task, vocab {info['source_vocab_size']} / "
+        f"{info['target_vocab_size']}; trained {info['train_seconds']:.0f} s "
+        f"({info['train_batches']} batches of 64), token accuracy "
+        f"{info['train_token_accuracy']:.3f}"
+    )
 
     strategies = {
         "greedy": (decoding.GreedySearch(), keras_hub.samplers.GreedySampler()),
-        f"beam {BEAM_SIZE}": (decoding.BeamSearch(beam_size=BEAM_SIZE),
-                              keras_hub.samplers.BeamSampler(num_beams=BEAM_SIZE)),
+        f"beam {BEAM_SIZE}": (
+            decoding.BeamSearch(beam_size=BEAM_SIZE),
+            keras_hub.samplers.BeamSampler(num_beams=BEAM_SIZE),
+        ),
     }
     cache_memory = args.hub_cache == "state+memory"
     rows, agreement = [], {}
@@ -372,35 +417,41 @@ def main(argv=None):
         batches = test_batches(args, src_tok, batch_size)
         sentences = sum(int(b.shape[0]) for b in batches)
         for name, (strategy, sampler) in strategies.items():
-            variants = {"keras_s2s": ours(model, strategy),
-                        "keras_hub": hub(model, sampler, cache_memory=cache_memory)}
+            variants = {
+                "keras_s2s": ours(model, strategy),
+                "keras_hub": hub(model, sampler, cache_memory=cache_memory),
+            }
             if not args.no_xla:
                 variants["keras_s2s_xla"] = ours(model, strategy, jit=True)
-                variants["keras_hub_xla"] = hub(model, sampler, jit=True,
-                                                cache_memory=cache_memory)
+                variants["keras_hub_xla"] = hub(model, sampler, jit=True, cache_memory=cache_memory)
             measured = measure(variants, batches, args.repeats)
             row = {"strategy": name, "batch": batch_size, "sentences": sentences}
             # Retracing check: each tf.function should be traced once (XLA still
             # compiles once per input shape, during the warm-up pass).
             functions = dict(variants, keras_s2s=model._compiled_generate(strategy))
-            row["traces"] = {key: int(fn.experimental_get_tracing_count())
-                             for key, fn in functions.items()}
+            row["traces"] = {key: int(fn.experimental_get_tracing_count()) for key, fn in functions.items()}
             for key, (value, _, error) in measured.items():
                 row[key] = value
                 if key.endswith("_xla"):
                     row[f"{key}_error"] = error
             row["ratio"] = row["keras_s2s"] / row["keras_hub"]
             rows.append(row)
-            pairs = [("keras_s2s", "keras_hub", name if name == "greedy" else
-                      f"{name} (keras_s2s length_penalty=0.6 vs keras-hub)")]
+            pairs = [
+                (
+                    "keras_s2s",
+                    "keras_hub",
+                    name if name == "greedy" else f"{name} (keras_s2s length_penalty=0.6 vs keras-hub)",
+                )
+            ]
             if not args.no_xla:  # XLA must not change the tokens either
-                pairs += [("keras_s2s", "keras_s2s_xla", f"{name}: keras_s2s XLA vs not"),
-                          ("keras_hub", "keras_hub_xla", f"{name}: keras-hub XLA vs not")]
+                pairs += [
+                    ("keras_s2s", "keras_s2s_xla", f"{name}: keras_s2s XLA vs not"),
+                    ("keras_hub", "keras_hub_xla", f"{name}: keras-hub XLA vs not"),
+                ]
             for a, b, label in pairs:
                 if measured[a][1] is None or measured[b][1] is None:
                     continue
-                equal = np.concatenate([same_rows(x, y) for x, y in
-                                        zip(measured[a][1], measured[b][1])])
+                equal = np.concatenate([same_rows(x, y) for x, y in zip(measured[a][1], measured[b][1])])
                 counts = agreement.setdefault(label, [0, 0])
                 counts[0] += int(equal.sum())
                 counts[1] += int(equal.size)
@@ -410,32 +461,46 @@ def main(argv=None):
     # as BeamSampler; finished beams still differ, see docs/decoding.md).
     batches = test_batches(args, src_tok, max(args.batch_sizes))
     plain = run_all(ours(model, decoding.BeamSearch(BEAM_SIZE, length_penalty=0.0)), batches)
-    beam_hub = run_all(hub(model, strategies[f"beam {BEAM_SIZE}"][1],
-                           cache_memory=cache_memory), batches)
+    beam_hub = run_all(hub(model, strategies[f"beam {BEAM_SIZE}"][1], cache_memory=cache_memory), batches)
     equal = np.concatenate([same_rows(a, b) for a, b in zip(plain, beam_hub)])
     agreement[f"beam {BEAM_SIZE} (keras_s2s length_penalty=0 vs keras-hub)"] = [
-        int(equal.sum()), int(equal.size)]
+        int(equal.sum()),
+        int(equal.size),
+    ]
 
     print()
-    print(f"hub cache: {args.hub_cache}; sentences/s, median of {args.repeats} passes, "
-          "warm-up excluded; ratio = keras_s2s / keras-hub (> 1: keras_s2s faster)")
+    print(
+        f"hub cache: {args.hub_cache}; sentences/s, median of {args.repeats} passes, "
+        "warm-up excluded; ratio = keras_s2s / keras-hub (> 1: keras_s2s faster)"
+    )
     header = ["strategy", "batch", "keras_s2s sent/s", "keras-hub sent/s", "ratio"]
     if not args.no_xla:
         header += ["keras_s2s XLA", "keras-hub XLA", "ratio XLA"]
     table = [header]
     for row in rows:
-        line = [row["strategy"], str(row["batch"]), fmt(row["keras_s2s"]),
-                fmt(row["keras_hub"]), fmt_ratio(row["keras_s2s"], row["keras_hub"])]
+        line = [
+            row["strategy"],
+            str(row["batch"]),
+            fmt(row["keras_s2s"]),
+            fmt(row["keras_hub"]),
+            fmt_ratio(row["keras_s2s"], row["keras_hub"]),
+        ]
         if not args.no_xla:
-            line += [fmt(row["keras_s2s_xla"]), fmt(row["keras_hub_xla"]),
-                     fmt_ratio(row["keras_s2s_xla"], row["keras_hub_xla"])]
+            line += [
+                fmt(row["keras_s2s_xla"]),
+                fmt(row["keras_hub_xla"]),
+                fmt_ratio(row["keras_s2s_xla"], row["keras_hub_xla"]),
+            ]
         table.append(line)
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for line in table[1:]:
-        print("| " + " | ".join(c.rjust(w) if i > 1 else c.ljust(w)
-                                for i, (c, w) in enumerate(zip(line, widths))) + " |")
+        print(
+            "| "
+            + " | ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths)))
+            + " |"
+        )
     errors = {}
     for row in rows:
         for key in ("keras_s2s_xla_error", "keras_hub_xla_error"):
@@ -448,25 +513,34 @@ def main(argv=None):
     for row in rows:
         for key, count in row["traces"].items():
             traces[key] = max(traces.get(key, 0), count)
-    print("tf.function traces per function (max over cells): "
-          + ", ".join(f"{key} {count}" for key, count in traces.items()))
+    print(
+        "tf.function traces per function (max over cells): "
+        + ", ".join(f"{key} {count}" for key, count in traces.items())
+    )
     print()
     same, total = agreement["greedy"]
     verdict = "all tokens equal" if same == total else "TOKENS DIFFER"
-    print(f"greedy agreement (keras_s2s vs keras-hub): {same}/{total} sentences "
-          f"identical, {verdict}")
+    print(f"greedy agreement (keras_s2s vs keras-hub): {same}/{total} sentences identical, {verdict}")
     for name, (same, total) in agreement.items():
         if name != "greedy":
-            print(f"{name} agreement: {same}/{total} identical "
-                  f"({100.0 * same / total:.1f}%)")
+            print(f"{name} agreement: {same}/{total} identical ({100.0 * same / total:.1f}%)")
 
-    results = {"machine": machine, "cpu_count": cpus, "tensorflow": tf.__version__,
-               "keras": keras.__version__, "keras_hub": keras_hub.__version__,
-               "command": " ".join(["python", "benchmarks/decoding.py"] + sys.argv[1:]),
-               "task": args.task, "embedding_dim": args.embedding_dim, "units": args.units,
-               "hub_cache": args.hub_cache, "repeats": args.repeats, **info,
-               "rows": rows,
-               "agreement": {k: {"identical": s, "total": t} for k, (s, t) in agreement.items()}}
+    results = {
+        "machine": machine,
+        "cpu_count": cpus,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "keras_hub": keras_hub.__version__,
+        "command": " ".join(["python", "benchmarks/decoding.py"] + sys.argv[1:]),
+        "task": args.task,
+        "embedding_dim": args.embedding_dim,
+        "units": args.units,
+        "hub_cache": args.hub_cache,
+        "repeats": args.repeats,
+        **info,
+        "rows": rows,
+        "agreement": {k: {"identical": s, "total": t} for k, (s, t) in agreement.items()},
+    }
     if args.json:
         write_json(args.json, results)
     return results

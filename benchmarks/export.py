@@ -67,22 +67,27 @@ LABELS = {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--train-seconds", type=float, default=120.0,
-                        help="wall-clock training budget (default 120)")
+    parser.add_argument(
+        "--train-seconds", type=float, default=120.0, help="wall-clock training budget (default 120)"
+    )
     parser.add_argument("--train-pairs", type=int, default=20000)
-    parser.add_argument("--sentences", type=int, default=500,
-                        help="held-out sentences timed (batch 1) and compared")
+    parser.add_argument(
+        "--sentences", type=int, default=500, help="held-out sentences timed (batch 1) and compared"
+    )
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--beam-size", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=5, help="untimed calls per runtime")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="LiteRT interpreter threads (default: the runtime's choice)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="LiteRT interpreter threads (default: the runtime's choice)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out-dir", default=None,
-                        help="keep the exported artifacts here (default: a temporary directory)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: 8 s of training, 12 sentences, small model")
+    parser.add_argument(
+        "--out-dir", default=None, help="keep the exported artifacts here (default: a temporary directory)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 8 s of training, 12 sentences, small model"
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -107,8 +112,12 @@ def machine():
     from importlib.metadata import version
 
     try:
-        commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return {
@@ -124,8 +133,6 @@ def machine():
     }
 
 
-
-
 def train(args):
     keras.utils.set_random_seed(args.seed)
     sources, targets = data.dates(args.train_pairs, seed=args.seed)
@@ -133,21 +140,31 @@ def train(args):
     target_tokenizer = text.CharTokenizer.train(targets)
     src = source_tokenizer(sources).numpy()
     tgt = target_tokenizer(targets).numpy()
-    model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size,
-                    embedding_dim=args.embedding_dim, units=args.units, attention="additive")
+    model = Seq2Seq(
+        source_tokenizer.vocab_size,
+        target_tokenizer.vocab_size,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        attention="additive",
+    )
     model.compile()
     budget = TimeBudget(args.train_seconds)
     start = time.perf_counter()
-    history = model.fit({"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:],
-                        batch_size=64, epochs=10_000, verbose=0, callbacks=[budget])
+    history = model.fit(
+        {"source_ids": src, "target_ids": tgt[:, :-1]},
+        tgt[:, 1:],
+        batch_size=64,
+        epochs=10_000,
+        verbose=0,
+        callbacks=[budget],
+    )
     info = {
         "task": "dates (CharTokenizer both sides)",
         "train_pairs": args.train_pairs,
         "train_seconds": time.perf_counter() - start,
         "train_steps": budget.steps,
         "batch_size": 64,
-        "final_token_accuracy": float(history.history[
-            next(k for k in history.history if "acc" in k)][-1]),
+        "final_token_accuracy": float(history.history[next(k for k in history.history if "acc" in k)][-1]),
         "parameters": int(model.count_params()),
         "embedding_dim": args.embedding_dim,
         "units": args.units,
@@ -189,8 +206,9 @@ def export_all(translator, directory):
     for quantization in QUANTIZATIONS:
         name = f"litert_{quantization or 'float32'}"
         start = time.perf_counter()
-        paths[name] = translator.export_litert(os.path.join(directory, f"{name}.tflite"),
-                                               quantization=quantization)
+        paths[name] = translator.export_litert(
+            os.path.join(directory, f"{name}.tflite"), quantization=quantization
+        )
         seconds[name] = time.perf_counter() - start
         sizes[name] = os.path.getsize(paths[name])
     return paths, sizes, seconds
@@ -207,7 +225,8 @@ def runners(model, strategy, paths, threads):
     }
     for name in RUNTIMES[2:]:
         runner = Interpreter(model_path=paths[name], num_threads=threads).get_signature_runner(
-            "translate_ids")
+            "translate_ids"
+        )
         functions[name] = lambda ids, runner=runner: runner(source_ids=ids)["target_ids"]
     return functions
 
@@ -229,19 +248,27 @@ def measure(functions, sentences_ids, warmup):
 
 
 def run(args):
-    info = {"machine": machine(), "command": "python benchmarks/export.py " + " ".join(
-        sys.argv[1:] if __name__ == "__main__" else [])}
+    info = {
+        "machine": machine(),
+        "command": "python benchmarks/export.py " + " ".join(sys.argv[1:] if __name__ == "__main__" else []),
+    }
     model, source_tokenizer, target_tokenizer, info["training"] = train(args)
     t = info["training"]
-    print(f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
-          f"additive attention), {t['parameters']:,} parameters; task {t['task']}, vocab "
-          f"{t['source_vocab_size']} / {t['target_vocab_size']}")
-    print(f"trained {t['train_seconds']:.0f} s ({t['train_steps']} steps of 64 pairs), "
-          f"final token accuracy {t['final_token_accuracy']:.3f}")
+    print(
+        f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
+        f"additive attention), {t['parameters']:,} parameters; task {t['task']}, vocab "
+        f"{t['source_vocab_size']} / {t['target_vocab_size']}"
+    )
+    print(
+        f"trained {t['train_seconds']:.0f} s ({t['train_steps']} steps of 64 pairs), "
+        f"final token accuracy {t['final_token_accuracy']:.3f}"
+    )
     m = info["machine"]
-    print(f"machine: {m['platform']}, {m['cpu']}, {m['cores']} cores (load average "
-          f"{m['load_average']:.1f} at start); TF {m['tensorflow']}, Keras {m['keras']}, "
-          f"ai-edge-litert {m['ai_edge_litert']}; keras_s2s {m['git'] or 'unknown commit'}")
+    print(
+        f"machine: {m['platform']}, {m['cpu']}, {m['cores']} cores (load average "
+        f"{m['load_average']:.1f} at start); TF {m['tensorflow']}, Keras {m['keras']}, "
+        f"ai-edge-litert {m['ai_edge_litert']}; keras_s2s {m['git'] or 'unknown commit'}"
+    )
 
     sources, targets = data.dates(args.sentences, seed=args.seed + 1000)
     ids = source_tokenizer(sources).numpy()
@@ -249,14 +276,20 @@ def run(args):
     references = [until_end(r) for r in target_tokenizer(targets).numpy()[:, 1:]]
 
     strategies = {"greedy": GreedySearch(), f"beam{args.beam_size}": BeamSearch(args.beam_size)}
-    results = {**info, "sentences": args.sentences, "litert_threads": args.threads,
-               "sizes_bytes": {}, "export_seconds": {}, "latency_ms": {}, "agreement": {},
-               "exact_match_with_reference": {}}
+    results = {
+        **info,
+        "sentences": args.sentences,
+        "litert_threads": args.threads,
+        "sizes_bytes": {},
+        "export_seconds": {},
+        "latency_ms": {},
+        "agreement": {},
+        "exact_match_with_reference": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = args.out_dir or tmp
         for label, strategy in strategies.items():
-            translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer,
-                                              strategy=strategy)
+            translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
             paths, sizes, seconds = export_all(translator, os.path.join(root, label))
             results["sizes_bytes"][label] = sizes
             results["export_seconds"][label] = seconds
@@ -269,13 +302,14 @@ def run(args):
                 p50 = float(np.percentile(latencies[name], 50))
                 p95 = float(np.percentile(latencies[name], 95))
                 results["latency_ms"][label][name] = {
-                    "p50": p50, "p95": p95, "p50_over_keras": p50 / keras_p50,
+                    "p50": p50,
+                    "p95": p95,
+                    "p50_over_keras": p50 / keras_p50,
                     "p95_over_keras": p95 / keras_p95,
                 }
                 tokens, identical = agreement(outputs[name], outputs["litert_float32"])
                 results["agreement"][label][name] = {"tokens": tokens, "sentences": identical}
-            results["exact_match_with_reference"][label] = agreement(
-                outputs["keras"], references)[1]
+            results["exact_match_with_reference"][label] = agreement(outputs["keras"], references)[1]
     print_tables(results)
     if args.json:
         write_json(args.json, results)
@@ -286,8 +320,7 @@ def print_tables(results):
     sizes = results["sizes_bytes"]
     labels = list(sizes)
     print("\nSizes on disk (bytes; SavedModel = whole directory)")
-    print(f"{'artifact':<26}" + "".join(f"{label:>14}" for label in labels)
-          + f"{'vs float32':>12}")
+    print(f"{'artifact':<26}" + "".join(f"{label:>14}" for label in labels) + f"{'vs float32':>12}")
     for name in ("saved_model",) + tuple(f"litert_{q or 'float32'}" for q in QUANTIZATIONS):
         row = f"{'SavedModel' if name == 'saved_model' else LABELS[name]:<26}"
         row += "".join(f"{sizes[label][name]:>14,}" for label in labels)
@@ -295,17 +328,21 @@ def print_tables(results):
         print(row + f"{ratio:>11.2f}x")
     n = results["sentences"]
     print(f"\nLatency per sentence at batch 1 (ms, {n} sentences) and agreement with LiteRT float32")
-    header = (f"{'strategy':<9}{'runtime':<26}{'p50':>8}{'p95':>8}{'p50/Keras':>11}"
-              f"{'p95/Keras':>11}{'token agr.':>12}{'identical':>11}")
+    header = (
+        f"{'strategy':<9}{'runtime':<26}{'p50':>8}{'p95':>8}{'p50/Keras':>11}"
+        f"{'p95/Keras':>11}{'token agr.':>12}{'identical':>11}"
+    )
     print(header)
     print("-" * len(header))
     for label in labels:
         for name in RUNTIMES:
             lat = results["latency_ms"][label][name]
             agr = results["agreement"][label][name]
-            print(f"{label:<9}{LABELS[name]:<26}{lat['p50']:>8.2f}{lat['p95']:>8.2f}"
-                  f"{lat['p50_over_keras']:>10.2f}x{lat['p95_over_keras']:>10.2f}x"
-                  f"{agr['tokens']:>12.4f}{agr['sentences']:>11.3f}")
+            print(
+                f"{label:<9}{LABELS[name]:<26}{lat['p50']:>8.2f}{lat['p95']:>8.2f}"
+                f"{lat['p50_over_keras']:>10.2f}x{lat['p95_over_keras']:>10.2f}x"
+                f"{agr['tokens']:>12.4f}{agr['sentences']:>11.3f}"
+            )
     exact = ", ".join(f"{k} {v:.3f}" for k, v in results["exact_match_with_reference"].items())
     print(f"\nexact match of the Keras output with the reference dates: {exact}")
 

@@ -54,10 +54,10 @@ def parse_args(argv=None):
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--beam-size", type=int, default=4)
     parser.add_argument("--batch-sizes", default="1,64")
-    parser.add_argument("--batches", type=int, default=6,
-                        help="timed batches per (strategy, batch size, runtime)")
-    parser.add_argument("--batch1-batches", type=int, default=48,
-                        help="timed batches at batch size 1")
+    parser.add_argument(
+        "--batches", type=int, default=6, help="timed batches per (strategy, batch size, runtime)"
+    )
+    parser.add_argument("--batch1-batches", type=int, default=48, help="timed batches at batch size 1")
     parser.add_argument("--warmup", type=int, default=2, help="untimed batches first")
     parser.add_argument("--threads", type=int, default=2, help="LiteRT num_threads")
     parser.add_argument("--seed", type=int, default=0)
@@ -76,7 +76,7 @@ def batches_of(ids, batch_size, count, offset=0):
     """`count` batches of `batch_size` rows, each trimmed to its longest row."""
     out = []
     for i in range(count):
-        rows = ids[offset + i * batch_size: offset + (i + 1) * batch_size]
+        rows = ids[offset + i * batch_size : offset + (i + 1) * batch_size]
         width = int((rows != 0).sum(axis=1).max())
         out.append(np.ascontiguousarray(rows[:, :width]).astype(np.int32))
     return out
@@ -105,24 +105,29 @@ def run(args):
     results = {"machine": export_benchmark.machine(), "litert_threads": args.threads}
     model, source_tokenizer, target_tokenizer, results["training"] = export_benchmark.train(args)
     t, m = results["training"], results["machine"]
-    print(f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
-          f"additive attention), {t['parameters']:,} parameters; task {t['task']}; trained "
-          f"{t['train_seconds']:.0f} s ({t['train_steps']} steps), final token accuracy "
-          f"{t['final_token_accuracy']:.3f}")
-    print(f"machine: {m['cpu']}, {m['cores']} CPUs (shared with other processes; load average "
-          f"{m['load_average']:.1f} at start); TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
-          f"ai-edge-litert {m['ai_edge_litert']}; LiteRT num_threads={args.threads}")
+    print(
+        f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
+        f"additive attention), {t['parameters']:,} parameters; task {t['task']}; trained "
+        f"{t['train_seconds']:.0f} s ({t['train_steps']} steps), final token accuracy "
+        f"{t['final_token_accuracy']:.3f}"
+    )
+    print(
+        f"machine: {m['cpu']}, {m['cores']} CPUs (shared with other processes; load average "
+        f"{m['load_average']:.1f} at start); TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
+        f"ai-edge-litert {m['ai_edge_litert']}; LiteRT num_threads={args.threads}"
+    )
 
-    needed = max(b * (n + args.warmup) for b, n in (
-        (b, args.batch1_batches if b == 1 else args.batches) for b in args.batch_sizes))
+    needed = max(
+        b * (n + args.warmup)
+        for b, n in ((b, args.batch1_batches if b == 1 else args.batches) for b in args.batch_sizes)
+    )
     sources, _ = data.dates(needed, seed=args.seed + 1000)
     ids = source_tokenizer(sources).numpy()
     strategies = {"greedy": GreedySearch(), f"beam {args.beam_size}": BeamSearch(args.beam_size)}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, strategy in strategies.items():
-            translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer,
-                                              strategy=strategy)
+            translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
             paths, _, _ = export_benchmark.export_all(translator, os.path.join(tmp, label[:4]))
             functions = export_benchmark.runners(model, strategy, paths, args.threads)
             for batch_size in args.batch_sizes:
@@ -161,12 +166,16 @@ def print_table(results):
     print("|---|---:|---|---:|---:|---:|---:|")
     for r in results["rows"]:
         if "error" in r:
-            print(f"| {r['strategy']} | {r['batch']} | {LABELS[r['runtime']]} | n/a "
-                  f"({r['error']}) | n/a | n/a | n/a |")
+            print(
+                f"| {r['strategy']} | {r['batch']} | {LABELS[r['runtime']]} | n/a "
+                f"({r['error']}) | n/a | n/a | n/a |"
+            )
             continue
         vs = f"{r['vs_keras']:.2f}x" if "vs_keras" in r else "n/a"
-        print(f"| {r['strategy']} | {r['batch']} | {LABELS[r['runtime']]} | "
-              f"{r['sentences_per_second']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {vs} |")
+        print(
+            f"| {r['strategy']} | {r['batch']} | {LABELS[r['runtime']]} | "
+            f"{r['sentences_per_second']:.1f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {vs} |"
+        )
 
 
 def main(argv=None):

@@ -97,7 +97,9 @@ def train_and_export(path, epochs):
     model = Seq2Seq(tokenizer.vocab_size, tokenizer.vocab_size, embedding_dim=64, units=128)
     model.compile()
     src, tgt = tokenizer(sources).numpy(), tokenizer(targets).numpy()
-    model.fit({"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:], batch_size=64, epochs=epochs, verbose=0)
+    model.fit(
+        {"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:], batch_size=64, epochs=epochs, verbose=0
+    )
     translator = keras_s2s.Translator(model, tokenizer, tokenizer, strategy="beam")
     translator.export_saved_model(path)
     return translator
@@ -118,7 +120,10 @@ def agreement(translator, path, n):
 def run_child(*args):
     result = subprocess.run(
         [sys.executable, "-c", CHILD, *map(str, args)],
-        capture_output=True, text=True, timeout=1800, cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd="/",
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     if result.returncode:
@@ -144,7 +149,9 @@ def main():
             translator = train_and_export(path, args.epochs)
             params = translator.model.count_params()
             print(f"model: Seq2Seq(embedding_dim=64, units=128), {params:,} parameters, beam 4")
-        print("\nPeak resident memory per batch size (MB; a fresh process per batch, sources of 1-60 symbols)")
+        print(
+            "\nPeak resident memory per batch size (MB; a fresh process per batch, sources of 1-60 symbols)"
+        )
         print(f"{'batch':>6} {'loaded':>8} {'after call':>11} {'peak':>8}")
         peaks = []
         for batch in args.batch_sizes:

@@ -78,11 +78,13 @@ def parse_args(argv=None):
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--steps", type=int, default=5, help="fit steps per timed round")
     parser.add_argument("--warmup", type=int, default=3, help="untimed fit steps per model")
-    parser.add_argument("--repeats", type=int, default=7,
-                        help="timed rounds; the fastest is reported (median in the JSON)")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="timed rounds; the fastest is reported (median in the JSON)"
+    )
     parser.add_argument("--kinds", default=",".join(KINDS))
-    parser.add_argument("--extra-kinds", default="additive",
-                        help="kinds also run with input feeding / bf16 / XLA")
+    parser.add_argument(
+        "--extra-kinds", default="additive", help="kinds also run with input feeding / bf16 / XLA"
+    )
     parser.add_argument("--no-bf16", action="store_true")
     parser.add_argument("--no-jit", action="store_true")
     parser.add_argument("--matmul-size", type=int, default=2048)
@@ -129,6 +131,7 @@ def machine():
 
 # === data ===
 
+
 def synthetic_batch(args, seed=0):
     """Random full-length ids (4 .. V-1): fixed shape, no padding."""
     rng = np.random.default_rng(seed)
@@ -146,14 +149,16 @@ def dataset(args):
 
 # === models ===
 
+
 def builtin_model(kind, args):
     """The same architecture from Keras built-in layers only (NMT-tutorial style)."""
     layers, u, v, e = keras.layers, args.units, args.vocab_size, args.embedding_dim
     source_ids = keras.Input((None,), dtype="int32", name="source_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
     x = layers.Embedding(v, e, mask_zero=True)(source_ids)
-    memory, forward, backward = layers.Bidirectional(
-        layers.GRU(u, return_sequences=True, return_state=True))(x)
+    memory, forward, backward = layers.Bidirectional(layers.GRU(u, return_sequences=True, return_state=True))(
+        x
+    )
     state = layers.Dense(u, activation="tanh")(layers.Concatenate()([forward, backward]))
     y = layers.Embedding(v, e, mask_zero=True)(target_ids)
     h = layers.GRU(u, return_sequences=True)(y, initial_state=state)
@@ -168,8 +173,7 @@ def builtin_model(kind, args):
         context = layers.MultiHeadAttention(num_heads=1, key_dim=u)(h, memory, memory)
     else:
         raise ValueError(kind)
-    attentional = layers.Dense(u, activation="tanh", use_bias=False)(
-        layers.Concatenate()([context, h]))
+    attentional = layers.Dense(u, activation="tanh", use_bias=False)(layers.Concatenate()([context, h]))
     logits = layers.Dense(v, dtype="float32")(attentional)
     return keras.Model({"source_ids": source_ids, "target_ids": target_ids}, logits)
 
@@ -191,9 +195,13 @@ def build(variant, args):
     try:
         if variant["impl"] == "keras_s2s":
             model = Seq2Seq(
-                args.vocab_size, args.vocab_size, embedding_dim=args.embedding_dim,
-                units=args.units, attention=variant["kind"],
-                input_feeding=variant["input_feeding"], output_bias="zeros",
+                args.vocab_size,
+                args.vocab_size,
+                embedding_dim=args.embedding_dim,
+                units=args.units,
+                attention=variant["kind"],
+                input_feeding=variant["input_feeding"],
+                output_bias="zeros",
             )
             model.compile(jit_compile=variant["jit"])
         else:
@@ -212,8 +220,7 @@ def variants(args):
         name += " +input feeding" if input_feeding else ""
         name += " bf16" if bf16 else ""
         name += " XLA" if jit else ""
-        out.append(dict(name=name, impl=impl, kind=kind, input_feeding=input_feeding,
-                        bf16=bf16, jit=jit))
+        out.append(dict(name=name, impl=impl, kind=kind, input_feeding=input_feeding, bf16=bf16, jit=jit))
 
     for kind in args.kinds:
         add("keras_s2s", kind)
@@ -231,23 +238,28 @@ def variants(args):
 
 # === FLOPs ===
 
+
 def _count(weights, skip_embeddings=True):
-    return int(sum(np.prod(w.shape) for w in weights
-                   if not (skip_embeddings and "embedding" in w.path)))
+    return int(sum(np.prod(w.shape) for w in weights if not (skip_embeddings and "embedding" in w.path)))
 
 
 def flops_per_target_token(kind, args, input_feeding=False):
     """Analytic training FLOPs per target token (see the module docstring)."""
-    model = Seq2Seq(args.vocab_size, args.vocab_size, embedding_dim=args.embedding_dim,
-                    units=args.units, attention=kind, input_feeding=input_feeding,
-                    output_bias="zeros")
+    model = Seq2Seq(
+        args.vocab_size,
+        args.vocab_size,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        attention=kind,
+        input_feeding=input_feeding,
+        output_bias="zeros",
+    )
     s, t, u = args.source_length, args.target_length, args.units
     encoder = _count(model.encoder.weights)
     decoder = _count(model.decoder.weights)
     attention = _count(model.decoder.attention.weights) if model.decoder.attention else 0
     # The source-side attention projections (keys, values) run once per source token.
-    source_side = {"additive": 2 * u * u, "multiplicative": 2 * u * u,
-                   "scaled_dot": 2 * (2 * u * u)}[kind]
+    source_side = {"additive": 2 * u * u, "multiplicative": 2 * u * u, "scaled_dot": 2 * (2 * u * u)}[kind]
     per_token_weights = encoder * s / t + (decoder - source_side) + source_side * s / t
     value_dim = 2 * u
     score_dim = {"additive": u, "multiplicative": 2 * u, "scaled_dot": u}[kind]
@@ -278,11 +290,9 @@ def matmul_peak(n, dtype, repeats=20):
 
 def measure_peaks(args, previous=None):
     previous = previous or {}
-    peaks = {"float32": max(matmul_peak(args.matmul_size, tf.float32),
-                            previous.get("float32", 0.0))}
+    peaks = {"float32": max(matmul_peak(args.matmul_size, tf.float32), previous.get("float32", 0.0))}
     try:
-        peaks["bfloat16"] = max(matmul_peak(args.matmul_size, tf.bfloat16),
-                                previous.get("bfloat16", 0.0))
+        peaks["bfloat16"] = max(matmul_peak(args.matmul_size, tf.bfloat16), previous.get("bfloat16", 0.0))
     except Exception as error:  # noqa: BLE001 - reported, MFU of bf16 rows uses float32
         peaks["bfloat16_error"] = str(error)[:200]
     return peaks
@@ -290,12 +300,27 @@ def measure_peaks(args, previous=None):
 
 # === run ===
 
+
 def run(args):
     keras.utils.set_random_seed(0)
-    results = {"machine": machine(), "config": {
-        k: getattr(args, k) for k in ("batch_size", "source_length", "target_length",
-                                      "vocab_size", "embedding_dim", "units", "steps",
-                                      "warmup", "repeats", "quick")}}
+    results = {
+        "machine": machine(),
+        "config": {
+            k: getattr(args, k)
+            for k in (
+                "batch_size",
+                "source_length",
+                "target_length",
+                "vocab_size",
+                "embedding_dim",
+                "units",
+                "steps",
+                "warmup",
+                "repeats",
+                "quick",
+            )
+        },
+    }
     data = dataset(args)
     peaks = measure_peaks(args)
     tokens = args.batch_size * args.target_length * args.steps
@@ -313,9 +338,15 @@ def run(args):
         except Exception as error:  # noqa: BLE001 - reported as n/a
             item["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
         items.append(item)
-        print(f"built {item['name']}" + (f" (n/a: {item['error']})" if "error" in item else
-                                         f" ({item['warmup_seconds']:.1f} s warm-up)"),
-              flush=True)
+        print(
+            f"built {item['name']}"
+            + (
+                f" (n/a: {item['error']})"
+                if "error" in item
+                else f" ({item['warmup_seconds']:.1f} s warm-up)"
+            ),
+            flush=True,
+        )
     for _ in range(args.repeats):
         for item in items:
             if "model" not in item:
@@ -341,15 +372,18 @@ def run(args):
         # cores to itself or loses one to another process (then it takes ~2x),
         # so the minimum is the measurement least distorted by the others.
         seconds = min(item["times"])
-        row.update(params=item["params"], seconds_per_round=seconds,
-                   tokens_per_second=tokens / seconds, round_seconds=item["times"],
-                   median_tokens_per_second=tokens / statistics.median(item["times"]))
+        row.update(
+            params=item["params"],
+            seconds_per_round=seconds,
+            tokens_per_second=tokens / seconds,
+            round_seconds=item["times"],
+            median_tokens_per_second=tokens / statistics.median(item["times"]),
+        )
         peak = peaks.get("bfloat16" if item["bf16"] else "float32", peaks["float32"])
         row["mfu"] = row["tokens_per_second"] * flops[key]["train_flops_per_target_token"] / peak
         rows.append(row)
     results["rows"] = rows
-    results["flops"] = {f"{k[0]}{' +input feeding' if k[1] else ''}": v
-                        for k, v in flops.items()}
+    results["flops"] = {f"{k[0]}{' +input feeding' if k[1] else ''}": v for k, v in flops.items()}
     results["ratios"] = ratios(rows)
     return results
 
@@ -386,15 +420,21 @@ def ratios(rows):
 def print_tables(results):
     m = results["machine"]
     c = results["config"]
-    print(f"machine: {m['cpu']}, {m['cpu_count']} CPUs (shared), load {m['load_average']}, "
-          f"bf16 instructions: {', '.join(m['bf16_instructions']) or 'none'}")
+    print(
+        f"machine: {m['cpu']}, {m['cpu_count']} CPUs (shared), load {m['load_average']}, "
+        f"bf16 instructions: {', '.join(m['bf16_instructions']) or 'none'}"
+    )
     print(f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, Python {m['python']}")
-    print(f"shape: batch {c['batch_size']}, source {c['source_length']}, target "
-          f"{c['target_length']}, vocab {c['vocab_size']}, embedding {c['embedding_dim']}, "
-          f"units {c['units']}; fastest of {c['repeats']} rounds x {c['steps']} steps")
+    print(
+        f"shape: batch {c['batch_size']}, source {c['source_length']}, target "
+        f"{c['target_length']}, vocab {c['vocab_size']}, embedding {c['embedding_dim']}, "
+        f"units {c['units']}; fastest of {c['repeats']} rounds x {c['steps']} steps"
+    )
     peaks = results["matmul_peak_flops"]
-    print("matmul peak: " + ", ".join(
-        f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in peaks.items() if not k.endswith("error")))
+    print(
+        "matmul peak: "
+        + ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in peaks.items() if not k.endswith("error"))
+    )
     print()
     print("| variant | params | target tokens/s | MFU |")
     print("|---|---:|---:|---:|")
@@ -402,8 +442,9 @@ def print_tables(results):
         if "error" in r:
             print(f"| {r['name']} | n/a | n/a ({r['error']}) | n/a |")
         else:
-            print(f"| {r['name']} | {r['params']:,} | {r['tokens_per_second']:,.0f} | "
-                  f"{100 * r['mfu']:.1f}% |")
+            print(
+                f"| {r['name']} | {r['params']:,} | {r['tokens_per_second']:,.0f} | {100 * r['mfu']:.1f}% |"
+            )
     print()
     print("| ratio (same run) | value |")
     print("|---|---:|")
@@ -414,8 +455,10 @@ def print_tables(results):
     print("| model (keras_s2s) | params | non-embedding | train FLOPs / target token |")
     print("|---|---:|---:|---:|")
     for name, f in results["flops"].items():
-        print(f"| {name} | {f['params_total']:,} | {f['params_non_embedding']:,} | "
-              f"{f['train_flops_per_target_token'] / 1e6:.2f} M |")
+        print(
+            f"| {name} | {f['params_total']:,} | {f['params_non_embedding']:,} | "
+            f"{f['train_flops_per_target_token'] / 1e6:.2f} M |"
+        )
 
 
 def main(argv=None):

@@ -22,9 +22,15 @@ def build(source_vocab, target_vocab, units=64):
     source_ids = keras.Input((None,), dtype="int32", name="source_ids")
     target_ids = keras.Input((None,), dtype="int32", name="target_ids")
     encoder = RNNEncoder(source_vocab, 32, units, cell="lstm", num_layers=2)
-    decoder = AttentionDecoder(target_vocab, 32, units, cell="lstm", num_layers=2,
-                               attention=MultiplicativeAttention("general", scale=True),
-                               input_feeding=True)
+    decoder = AttentionDecoder(
+        target_vocab,
+        32,
+        units,
+        cell="lstm",
+        num_layers=2,
+        attention=MultiplicativeAttention("general", scale=True),
+        input_feeding=True,
+    )
     encoder_outputs, encoder_state = encoder(source_ids)
     logits = decoder(target_ids, encoder_outputs, encoder_state)
     model = keras.Model({"source_ids": source_ids, "target_ids": target_ids}, logits)
@@ -41,8 +47,8 @@ def greedy(encoder, decoder, source_ids, max_length):
     encoder_outputs, encoder_state = encoder(source_ids)
     memory = decoder.prepare_memory(encoder_outputs, source_ids != 0)
     return keras_s2s.decoding.dynamic_decode(
-        decoder.step, decoder.initial_state(encoder_state), memory, "greedy",
-        max_length=max_length)
+        decoder.step, decoder.initial_state(encoder_state), memory, "greedy", max_length=max_length
+    )
 
 
 def main(argv=None):
@@ -74,6 +80,7 @@ def _token_accuracy(prediction, reference):
     """Share of reference positions holding the right token."""
     predicted, wanted = prediction.split(), reference.split()
     return sum(a == b for a, b in zip(predicted, wanted)) / len(wanted)
+
 
 if __name__ == "__main__":
     tf.get_logger().setLevel("ERROR")

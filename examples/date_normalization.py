@@ -28,8 +28,9 @@ def main(argv=None):
     tgt_tok = text.CharTokenizer.train(targets)
     dataset = data.make_dataset(sources, targets, src_tok, tgt_tok, batch_size=64)
 
-    model = keras_s2s.models.Seq2Seq(src_tok.vocab_size, tgt_tok.vocab_size,
-                                     embedding_dim=32, units=64, attention="additive")
+    model = keras_s2s.models.Seq2Seq(
+        src_tok.vocab_size, tgt_tok.vocab_size, embedding_dim=32, units=64, attention="additive"
+    )
     model.compile()
     model.fit(dataset, epochs=args.epochs, verbose=2)
 

@@ -148,7 +148,7 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         bool(suffix_indicator) and t.startswith(suffix_indicator) and len(t) > len(suffix_indicator)
         for t in tokens
     ]
-    text = [t[len(suffix_indicator):] if s else t for t, s in zip(tokens, is_suffix)]
+    text = [t[len(suffix_indicator) :] if s else t for t, s in zip(tokens, is_suffix)]
     attach = list(is_suffix)
     if language is not None:
         rules = _LANGUAGES[language]
@@ -164,27 +164,31 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         ends_digit = [t[-1:] in _DIGITS for t in tokens]
         starts_digit = [t[:1] in _DIGITS for t in tokens]
         digit_sep = [
-            len(t) == 1 and t in _DIGIT_SEPARATORS and 0 < i < n - 1
-            and ends_digit[i - 1] and starts_digit[i + 1]
+            len(t) == 1
+            and t in _DIGIT_SEPARATORS
+            and 0 < i < n - 1
+            and ends_digit[i - 1]
+            and starts_digit[i + 1]
             for i, t in enumerate(tokens)
         ]
         # A single letter that is a whole word (not followed by a ## piece).
         letter = [
-            len(t) == 1 and unicodedata.category(t)[0] == "L"
-            and not (i + 1 < n and is_suffix[i + 1])
+            len(t) == 1 and unicodedata.category(t)[0] == "L" and not (i + 1 < n and is_suffix[i + 1])
             for i, t in enumerate(tokens)
         ]
         initial_sep = [
-            t == "." and 0 < i < n - 1 and letter[i - 1] and letter[i + 1]
-            for i, t in enumerate(tokens)
+            t == "." and 0 < i < n - 1 and letter[i - 1] and letter[i + 1] for i, t in enumerate(tokens)
         ]
         for i in range(n):
             after_previous = i > 0 and (
-                is_open[i - 1] or is_both[i - 1] or opening_quote[i - 1]
-                or digit_sep[i - 1] or initial_sep[i - 1]
+                is_open[i - 1]
+                or is_both[i - 1]
+                or opening_quote[i - 1]
+                or digit_sep[i - 1]
+                or initial_sep[i - 1]
             )
-            attach[i] = attach[i] or is_close[i] or is_both[i] or closing_quote[i] or (
-                digit_sep[i] or after_previous
+            attach[i] = (
+                attach[i] or is_close[i] or is_both[i] or closing_quote[i] or (digit_sep[i] or after_previous)
             )
     return "".join(("" if i == 0 or attach[i] else " ") + t for i, t in enumerate(text))
 

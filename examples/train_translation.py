@@ -29,7 +29,12 @@ def main(argv=None):
     train_src, train_tgt = data.multi30k("train", data_dir=args.data_dir)
     val_src, val_tgt = data.multi30k("val", data_dir=args.data_dir)
     if args.quick:
-        train_src, train_tgt, val_src, val_tgt = train_src[:2000], train_tgt[:2000], val_src[:200], val_tgt[:200]
+        train_src, train_tgt, val_src, val_tgt = (
+            train_src[:2000],
+            train_tgt[:2000],
+            val_src[:200],
+            val_tgt[:200],
+        )
         args.units, args.vocab_size, args.epochs = 32, 1000, 1
 
     # 1. Tokenizers (tensorflow-text WordPiece) learned from the training text.
@@ -42,12 +47,20 @@ def main(argv=None):
 
     # 3. The model, compiled with its defaults, trained with plain fit.
     model = keras_s2s.models.Seq2Seq(
-        src_tok.vocab_size, tgt_tok.vocab_size, embedding_dim=args.units,
-        units=args.units, dropout=0.3, attention=args.attention,
+        src_tok.vocab_size,
+        tgt_tok.vocab_size,
+        embedding_dim=args.units,
+        units=args.units,
+        dropout=0.3,
+        attention=args.attention,
     )
     model.compile()
-    model.fit(train_ds, validation_data=val_ds, epochs=args.epochs,
-              callbacks=[keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)])
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=args.epochs,
+        callbacks=[keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True)],
+    )
 
     # 4. Translate with beam search.
     translator = keras_s2s.Translator(model, src_tok, tgt_tok, strategy="beam")

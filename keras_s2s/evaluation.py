@@ -49,7 +49,8 @@ def score_by_length(sources, hypotheses, references, boundaries=DEFAULT_BUCKETS)
     for i, low in enumerate(edges):
         high = edges[i + 1] if i + 1 < len(edges) else None
         members = [
-            j for j, s in enumerate(sources)
+            j
+            for j, s in enumerate(sources)
             if len(s.split()) >= low and (high is None or len(s.split()) < high)
         ]
         if members:

@@ -69,8 +69,7 @@ def check_writable(path, overwrite=False):
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
-            f"{path} already exists; pass overwrite=True to replace it. "
-            f"Received: overwrite={overwrite}"
+            f"{path} already exists; pass overwrite=True to replace it. Received: overwrite={overwrite}"
         )
     ensure_writable_dir(os.path.dirname(path))
 

@@ -31,9 +31,7 @@ def plot_attention(result, path, index=0, title=None):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as error:  # pragma: no cover - depends on the extra
-        raise ImportError(
-            "plot_attention needs matplotlib: pip install 'keras-s2s[plot]'"
-        ) from error
+        raise ImportError("plot_attention needs matplotlib: pip install 'keras-s2s[plot]'") from error
     source, target, weights, translation = _select(result, index)
     source, target = _visible(source), _visible(target)
     if weights.shape != (len(target), len(source)):
@@ -44,7 +42,9 @@ def plot_attention(result, path, index=0, title=None):
     width = max(4.0, 0.45 * len(source) + 2.0)
     height = max(3.0, 0.4 * len(target) + 1.5)
     fig, ax = plt.subplots(figsize=(width, height))
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max(initial=0)), 1e-9), aspect="auto")
+    image = ax.imshow(
+        weights, cmap="viridis", vmin=0.0, vmax=max(float(weights.max(initial=0)), 1e-9), aspect="auto"
+    )
     ax.set_xticks(range(len(source)), labels=source, rotation=60, ha="right")
     ax.set_yticks(range(len(target)), labels=target)
     ax.set_xlabel("source")

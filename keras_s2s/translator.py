@@ -136,7 +136,6 @@ class Translator:
         text = self.target_tokenizer.tokens_to_text(tf.ragged.boolean_mask(tokens, keep))
         return tf.reshape(text, shape)
 
-
     def export_saved_model(self, path, **kwargs):
         """Writes a TF Serving SavedModel; see `keras_s2s.export.export_saved_model`."""
         from keras_s2s.export import export_saved_model
@@ -159,9 +158,7 @@ def _check_texts(texts):
     texts = list(np.asarray(texts, dtype=object).reshape(-1)) if len(texts) else []
     for i, text in enumerate(texts):
         if not isinstance(text, (str, bytes)):
-            raise ValueError(
-                f"`texts` must contain only str or bytes. Received: texts[{i}]={text!r}"
-            )
+            raise ValueError(f"`texts` must contain only str or bytes. Received: texts[{i}]={text!r}")
     return texts
 
 

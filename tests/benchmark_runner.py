@@ -12,7 +12,9 @@ def run_benchmark(name, args, **env):
     """Runs `benchmarks/<name>.py args...`, asserts exit 0, returns stdout."""
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / f"{name}.py"), *map(str, args)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **env),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

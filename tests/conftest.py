@@ -37,16 +37,13 @@ def trained_reverse():
     keras.utils.set_random_seed(7)
     sources, targets = data.reverse(4000, seed=0)
     source_tokenizer = text.WordTokenizer.train(sources)
-    target_tokenizer = text.WordTokenizer(
-        vocabulary=[t for t in source_tokenizer.vocabulary if t != "q"]
-    )
+    target_tokenizer = text.WordTokenizer(vocabulary=[t for t in source_tokenizer.vocabulary if t != "q"])
     src = source_tokenizer(sources).numpy()
     tgt = target_tokenizer(targets).numpy()
-    model = Seq2Seq(
-        source_tokenizer.vocab_size, target_tokenizer.vocab_size, embedding_dim=32, units=64
-    )
+    model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size, embedding_dim=32, units=64)
     model.compile()
-    model.fit({"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:],
-              batch_size=64, epochs=4, verbose=0)
-    assert np.isfinite(model.evaluate({"source_ids": src[:64], "target_ids": tgt[:64, :-1]}, tgt[:64, 1:], verbose=0)[0])
+    model.fit({"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:], batch_size=64, epochs=4, verbose=0)
+    assert np.isfinite(
+        model.evaluate({"source_ids": src[:64], "target_ids": tgt[:64, :-1]}, tgt[:64, 1:], verbose=0)[0]
+    )
     return model, source_tokenizer, target_tokenizer

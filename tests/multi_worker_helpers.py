@@ -35,8 +35,7 @@ def tf_configs(ports):
     """One `TF_CONFIG` (JSON) per worker of a cluster on `ports`."""
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     return [
-        json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})
-        for i in range(len(ports))
+        json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}) for i in range(len(ports))
     ]
 
 
@@ -45,10 +44,15 @@ def start(argv, configs, log_dir, tag="run", env=None):
     procs = []
     for i, config in enumerate(configs):
         log = open(pathlib.Path(log_dir) / f"{tag}-{i}.log", "w")
-        procs.append(subprocess.Popen(
-            [sys.executable, *argv], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **QUIET, **(env or {}), "TF_CONFIG": config},
-        ))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, *argv],
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **QUIET, **(env or {}), "TF_CONFIG": config},
+            )
+        )
         log.close()
     return procs
 

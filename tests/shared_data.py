@@ -6,8 +6,7 @@ import pathlib
 import pytest
 
 DATA = pathlib.Path(
-    os.environ.get("KERAS_S2S_DATA")
-    or pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+    os.environ.get("KERAS_S2S_DATA") or pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
 )
 MULTI30K = DATA / "multi30k"
 ANKI = DATA / "anki" / "spa-eng.zip"

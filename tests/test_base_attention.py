@@ -143,7 +143,9 @@ def test_keras_file_round_trip(kind, tmp_path):
     path = tmp_path / "attention.keras"
     model.save(path)
     restored = keras.models.load_model(path)
-    np.testing.assert_allclose(model.predict([Q, V], verbose=0), restored.predict([Q, V], verbose=0), atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict([Q, V], verbose=0), restored.predict([Q, V], verbose=0), atol=1e-6
+    )
 
 
 def test_wrong_ranks_are_rejected():

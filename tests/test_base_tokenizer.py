@@ -40,8 +40,7 @@ def test_special_ids_dense_padding_and_ragged(cls):
     width = 2 + max(len(dot), len(dogs))
     pad = lambda x: x + [0] * (width - len(x))  # noqa: E731
     assert ids.dtype == tf.int32
-    assert ids.numpy().tolist() == [
-        pad([2] + dot + [3]), pad([2] + dogs + [3]), pad([2, 3])]
+    assert ids.numpy().tolist() == [pad([2] + dot + [3]), pad([2] + dogs + [3]), pad([2, 3])]
     ragged = make(cls, ragged=True)(["a dog.", "a dogs", ""])
     assert isinstance(ragged, tf.RaggedTensor)
     assert ragged.to_list() == [[2] + dot + [3], [2] + dogs + [3], [2, 3]]
@@ -78,18 +77,25 @@ def test_detokenize_empty_shapes(cls):
 
 def test_unknown_and_out_of_range_ids_render_as_unk(cls):
     tok = make(cls)
-    assert tok.detokenize([[1, 4], [999, -1]]).numpy().tolist()[1] in (
-        b"[UNK] [UNK]", b"[UNK][UNK]")
+    assert tok.detokenize([[1, 4], [999, -1]]).numpy().tolist()[1] in (b"[UNK] [UNK]", b"[UNK][UNK]")
     assert tok.ids_to_tokens([[2, 4, 3, 999]]).numpy().tolist() == [
-        [b"[START]", VOCABS[cls][0].encode(), b"[END]", b"[UNK]"]]
+        [b"[START]", VOCABS[cls][0].encode(), b"[END]", b"[UNK]"]
+    ]
 
 
 def test_tokens_to_text_joins_with_the_tokenizer_rule(cls):
     joined = make(cls).tokens_to_text([["a", "dog", "."], []]).numpy().tolist()
-    assert joined == {WordTokenizer: [b"a dog.", b""], CharTokenizer: [b"adog.", b""],
-                      SubwordTokenizer: [b"a dog.", b""]}[cls]
+    assert (
+        joined
+        == {
+            WordTokenizer: [b"a dog.", b""],
+            CharTokenizer: [b"adog.", b""],
+            SubwordTokenizer: [b"a dog.", b""],
+        }[cls]
+    )
     assert make(cls).tokens_to_text(tf.ragged.constant([["d", "##o"]])).numpy().tolist() == [
-        {WordTokenizer: b"d ##o", CharTokenizer: b"d##o", SubwordTokenizer: b"do"}[cls]]
+        {WordTokenizer: b"d ##o", CharTokenizer: b"d##o", SubwordTokenizer: b"do"}[cls]
+    ]
 
 
 def test_round_trip_equals_normalized_text(cls):
@@ -137,10 +143,10 @@ def test_graph_mode_in_tf_data_tf_function_and_saved_model(cls, tmp_path):
 
     module = tf.Module()
     module.tok = tok
-    module.tokenize = tf.function(
-        lambda s: tok(s), input_signature=[tf.TensorSpec([None], tf.string)])
+    module.tokenize = tf.function(lambda s: tok(s), input_signature=[tf.TensorSpec([None], tf.string)])
     module.detokenize = tf.function(
-        lambda i: tok.detokenize(i), input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        lambda i: tok.detokenize(i), input_signature=[tf.TensorSpec([None, None], tf.int32)]
+    )
     tf.saved_model.save(module, str(tmp_path / "sm"))
     loaded = tf.saved_model.load(str(tmp_path / "sm"))
     ids = loaded.tokenize(tf.constant(["a dog.", "a dogs"]))

@@ -44,9 +44,7 @@ def test_finished_beam_kept_with_frozen_score_and_end_masking():
     out, _ = decode(BeamSearch(2, 0.0, num_return_sequences=2), [0], max_length=10)
     assert out["ids"].shape == (1, 2, 3)  # all beams finished after 3 steps
     np.testing.assert_array_equal(out["ids"].numpy(), [[[B, END, 0], [A, C, END]]])
-    np.testing.assert_allclose(
-        out["scores"].numpy(), [[math.log(0.36), math.log(0.32)]], rtol=1e-5
-    )
+    np.testing.assert_allclose(out["scores"].numpy(), [[math.log(0.36), math.log(0.32)]], rtol=1e-5)
     att = out["attention"].numpy()  # (1, 2, 3, 10): history of fed tokens
     np.testing.assert_array_equal(att[0, 0, :, :3], [[START, 0, 0], [START, B, 0], [0, 0, 0]])
     np.testing.assert_array_equal(att[0, 1, :, :3], [[START, 0, 0], [START, A, 0], [START, A, C]])
@@ -64,9 +62,7 @@ def test_gnmt_length_penalty_changes_winner(alpha, winner):
     short = math.log(0.36) / (7 / 6) ** alpha
     long = math.log(0.32) / (8 / 6) ** alpha
     np.testing.assert_array_equal(out["ids"].numpy()[0, 0], winner)
-    np.testing.assert_allclose(
-        out["scores"].numpy()[0], sorted([short, long], reverse=True), rtol=1e-5
-    )
+    np.testing.assert_allclose(out["scores"].numpy()[0], sorted([short, long], reverse=True), rtol=1e-5)
 
 
 def test_num_return_sequences_sorted_and_distinct():
@@ -85,9 +81,7 @@ def test_beam_size_one_equals_greedy():
     for alpha in (0.0, 0.6):
         beam, _ = decode(BeamSearch(1, alpha), [0, 1, 2, 1], tables, max_length=7)
         np.testing.assert_array_equal(beam["ids"].numpy(), greedy["ids"].numpy())
-        np.testing.assert_array_equal(
-            beam["attention"].numpy(), greedy["attention"].numpy()
-        )
+        np.testing.assert_array_equal(beam["attention"].numpy(), greedy["attention"].numpy())
     beam, _ = decode(BeamSearch(1, 0.0), [0, 1, 2, 1], tables, max_length=7)
     np.testing.assert_allclose(beam["scores"].numpy(), greedy["scores"].numpy(), rtol=1e-5)
 
@@ -110,9 +104,7 @@ def exhaustive(table, max_length, alpha):
 def test_wide_beam_equals_exhaustive_search(alpha):
     """With K >= V^(max_length-1) no prefix is pruned: the top n are exact."""
     table = random_program(7, scale=1.5)
-    out, _ = decode(
-        BeamSearch(V * V, alpha, num_return_sequences=5), [0], (table,), max_length=3
-    )
+    out, _ = decode(BeamSearch(V * V, alpha, num_return_sequences=5), [0], (table,), max_length=3)
     expected = exhaustive(table, 3, alpha)[:5]
     for j, (score, ys) in enumerate(expected):
         row = list(ys) + [0] * (3 - len(ys))
@@ -202,6 +194,4 @@ def test_config_round_trip():
     import keras
 
     assert get(keras.saving.serialize_keras_object(strategy)) == strategy
-    assert keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(strategy)
-    ) == strategy
+    assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(strategy)) == strategy

@@ -11,11 +11,11 @@ ATTENTIONS = ("none", "additive", "multiplicative", "scaled_dot")
 def test_quick_run_prints_parameter_matched_models_and_length_buckets(tmp_path):
     out, png = tmp_path / "results.json", tmp_path / "bottleneck.png"
     stdout = run_benchmark("bottleneck", ["--quick", "--json", str(out), "--plot", str(png)])
-    assert "| attention | units | params | vs additive | train s | token acc. | exact match |" \
-        in stdout
+    assert "| attention | units | params | vs additive | train s | token acc. | exact match |" in stdout
     for name in ATTENTIONS:
-        assert re.search(rf"^\| {name} \| \d+ \| [\d,]+ \| [\d.]+x \| \d+ \| [\d.]+ \| [\d.]+ \|$",
-                         stdout, re.M), name
+        assert re.search(
+            rf"^\| {name} \| \d+ \| [\d,]+ \| [\d.]+x \| \d+ \| [\d.]+ \| [\d.]+ \|$", stdout, re.M
+        ), name
     assert "token accuracy by source length" in stdout
     assert "exact match by source length" in stdout
     assert re.search(r"^\| attention \| 5-14 \| 15-24 \|$", stdout, re.M)

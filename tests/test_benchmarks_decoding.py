@@ -17,12 +17,14 @@ def test_quick_run_prints_ratios_and_equal_greedy_tokens(tmp_path):
     assert "TensorFlow " in stdout
 
     # The table: a header and one row per (strategy, batch) with a ratio.
-    assert re.search(
-        r"\| strategy \| batch \| keras_s2s sent/s \| keras-hub sent/s \| ratio \|", stdout
-    )
+    assert re.search(r"\| strategy \| batch \| keras_s2s sent/s \| keras-hub sent/s \| ratio \|", stdout)
     rows = re.findall(r"^\| (greedy|beam 4) +\| +(\d+) +\|.*?\| +([\d.]+)x \|", stdout, re.M)
     assert {(name, int(batch)) for name, batch, _ in rows} == {
-        ("greedy", 1), ("beam 4", 1), ("greedy", 4), ("beam 4", 4)}
+        ("greedy", 1),
+        ("beam 4", 1),
+        ("greedy", 4),
+        ("beam 4", 4),
+    }
     assert all(float(ratio) > 0 for _, _, ratio in rows)
 
     # Same model, same argmax: greedy tokens are identical.

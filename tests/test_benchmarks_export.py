@@ -9,8 +9,20 @@ RUNTIMES = ["keras", "saved_model", "litert_float32", "litert_dynamic", "litert_
 
 def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / "results.json"
-    stdout = run_benchmark("export", ["--quick", "--train-seconds", "3", "--sentences", "6",
-         "--json", str(out), "--out-dir", str(tmp_path / "artifacts")])
+    stdout = run_benchmark(
+        "export",
+        [
+            "--quick",
+            "--train-seconds",
+            "3",
+            "--sentences",
+            "6",
+            "--json",
+            str(out),
+            "--out-dir",
+            str(tmp_path / "artifacts"),
+        ],
+    )
     assert "Sizes on disk (bytes; SavedModel = whole directory)" in stdout
     assert "Latency per sentence at batch 1 (ms, 6 sentences)" in stdout
     for label in ("SavedModel", "LiteRT float32", "LiteRT dynamic (int8 w)", "LiteRT float16"):
@@ -39,4 +51,6 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     # The artifacts were kept where asked, in the layouts the exporters promise.
     artifacts = tmp_path / "artifacts" / "greedy"
     assert (artifacts / "saved_model" / "1" / "saved_model.pb").is_file()
-    assert (artifacts / "litert_float16.tflite").is_file() and (artifacts / "litert_float16.target_vocab.txt").is_file()
+    assert (artifacts / "litert_float16.tflite").is_file() and (
+        artifacts / "litert_float16.target_vocab.txt"
+    ).is_file()

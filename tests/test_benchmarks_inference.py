@@ -6,8 +6,13 @@ import re
 import pytest
 from benchmark_runner import run_benchmark
 
-RUNTIMES = ("Keras model.generate", "SavedModel translate_ids", "LiteRT float32",
-            "LiteRT dynamic (int8 w)", "LiteRT float16")
+RUNTIMES = (
+    "Keras model.generate",
+    "SavedModel translate_ids",
+    "LiteRT float32",
+    "LiteRT dynamic (int8 w)",
+    "LiteRT float16",
+)
 
 
 def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
@@ -18,7 +23,8 @@ def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
     assert "| strategy | batch | runtime | sentences/s | p50 ms | p95 ms | vs Keras |" in stdout
     cells = set()
     for strategy, batch, runtime, rest in re.findall(
-            r"^\| (greedy|beam 4) \| (\d+) \| ([^|]+?) \| (.*)$", stdout, re.M):
+        r"^\| (greedy|beam 4) \| (\d+) \| ([^|]+?) \| (.*)$", stdout, re.M
+    ):
         assert re.match(r"([\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x|n/a .*) \|$", rest), rest
         cells.add((strategy, int(batch), runtime))
     assert cells == {(s, b, r) for s in ("greedy", "beam 4") for b in (1, 8) for r in RUNTIMES}
@@ -26,5 +32,4 @@ def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
     results = json.loads(out.read_text())
     assert len(results["rows"]) == 2 * 2 * len(RUNTIMES)
     keras_rows = [r for r in results["rows"] if r["runtime"] == "keras"]
-    assert all(r["sentences_per_second"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0
-               for r in keras_rows)
+    assert all(r["sentences_per_second"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0 for r in keras_rows)

@@ -11,8 +11,7 @@ from keras_s2s.text import CharTokenizer
 def test_train_counts_characters_space_included():
     tok = CharTokenizer.train(["ab a", "b"])
     assert tok.vocabulary == ["[PAD]", "[UNK]", "[START]", "[END]", "a", "b", " "]
-    assert tok(["ba  ab", "c"]).numpy().tolist() == [
-        [2, 5, 4, 6, 4, 5, 3], [2, 1, 3, 0, 0, 0, 0]]
+    assert tok(["ba  ab", "c"]).numpy().tolist() == [[2, 5, 4, 6, 4, 5, 3], [2, 1, 3, 0, 0, 0, 0]]
 
 
 def test_edge_cases():
@@ -20,15 +19,15 @@ def test_edge_cases():
     texts = ["", " \t\n", "e\u0301", "😀a", "👍🏽", b"a\xff", "a" * 3000]
     ids = tok(texts).to_list()
     assert ids[:6] == [
-        [2, 3], [2, 3],
-        [2, 6, 3],        # NFKC composes e + combining acute into é
-        [2, 7, 4, 3],     # emoji: one code point, one id
-        [2, 1, 1, 3],     # thumbs up + skin tone: two code points, unknown
-        [2, 4, 8, 3],     # invalid byte → U+FFFD (in this vocabulary)
+        [2, 3],
+        [2, 3],
+        [2, 6, 3],  # NFKC composes e + combining acute into é
+        [2, 7, 4, 3],  # emoji: one code point, one id
+        [2, 1, 1, 3],  # thumbs up + skin tone: two code points, unknown
+        [2, 4, 8, 3],  # invalid byte → U+FFFD (in this vocabulary)
     ]
     assert len(ids[6]) == 3002
-    assert tok.detokenize(tok(texts[:4])).numpy().tolist() == [
-        b"", b"", "é".encode(), "😀a".encode()]
+    assert tok.detokenize(tok(texts[:4])).numpy().tolist() == [b"", b"", "é".encode(), "😀a".encode()]
 
 
 def test_dates_round_trip_and_mixed_scripts():

@@ -9,8 +9,21 @@ import pytest
 
 from keras_s2s import cli, data
 
-TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--epochs", "3",
-        "--batch-size", "32", "--quiet", "--dropout", "0.0"]
+TINY = [
+    "--tokenizer",
+    "word",
+    "--embedding-dim",
+    "16",
+    "--units",
+    "32",
+    "--epochs",
+    "3",
+    "--batch-size",
+    "32",
+    "--quiet",
+    "--dropout",
+    "0.0",
+]
 
 
 def _files(tmp_path, n=600, seed=0, name="train"):
@@ -33,8 +46,14 @@ def run_dir(tmp_path_factory):
 def test_train_writes_a_complete_run_directory(run_dir):
     _, out = run_dir
     names = {p.name for p in out.iterdir()}
-    assert {"model.keras", "source_tokenizer.json", "target_tokenizer.json",
-            "settings.json", "history.csv", "logs"} <= names
+    assert {
+        "model.keras",
+        "source_tokenizer.json",
+        "target_tokenizer.json",
+        "settings.json",
+        "history.csv",
+        "logs",
+    } <= names
     backup = json.loads((out / "backup" / "training_metadata.json").read_text())
     assert backup["epoch"] == 3 and backup["steps_in_epoch"] == 0  # the final state, kept
     settings = json.loads((out / "settings.json").read_text())
@@ -49,8 +68,24 @@ def test_training_into_an_existing_run_needs_resume(run_dir, capsys):
     err = capsys.readouterr().err
     assert "already holds a run; pass --resume" in err and len(err.strip().splitlines()) == 1
     before = (out / "model.keras").stat().st_mtime_ns
-    assert cli.main(["train", "--source", src, "--target", tgt, "--output-dir", str(out),
-                     "--resume", *TINY, "--epochs", "4"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--source",
+                src,
+                "--target",
+                tgt,
+                "--output-dir",
+                str(out),
+                "--resume",
+                *TINY,
+                "--epochs",
+                "4",
+            ]
+        )
+        == 0
+    )
     rows = (out / "history.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]  # continued to 4
     assert (out / "model.keras").stat().st_mtime_ns >= before
@@ -58,7 +93,12 @@ def test_training_into_an_existing_run_needs_resume(run_dir, capsys):
 
 def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
     _, out = run_dir
-    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy", "a b c d e f g h", "b c d e f g h i"]) == 0
+    assert (
+        cli.main(
+            ["translate", "--model", str(out), "--strategy", "greedy", "a b c d e f g h", "b c d e f g h i"]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(isinstance(line, str) for line in lines)
     monkeypatch.setattr(sys, "stdin", io.StringIO("a b c d e f g h\nb c d e f g h i\n"))
@@ -71,8 +111,25 @@ def test_evaluate_reports_bleu_chrf_and_buckets(run_dir, capsys):
     src, tgt, _, _ = _files(tmp, n=40, seed=3, name="test")
     report = tmp / "scores.json"
     hyps = tmp / "hyps.txt"
-    assert cli.main(["evaluate", "--model", str(out), "--source", src, "--reference", tgt,
-                     "--by-length", "--json", str(report), "--hypotheses", str(hyps)]) == 0
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "--model",
+                str(out),
+                "--source",
+                src,
+                "--reference",
+                tgt,
+                "--by-length",
+                "--json",
+                str(report),
+                "--hypotheses",
+                str(hyps),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "BLEU" in printed and "chrF" in printed and "source words" in printed
     scores = json.loads(report.read_text())
@@ -85,8 +142,22 @@ def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys)
     tmp, out = run_dir
     saved = tmp / "served" / "reverse" / "1"
     assert cli.main(["export", "--model", str(out), "--output", str(saved), "--strategy", "greedy"]) == 0
-    assert cli.main(["export", "--model", str(out), "--format", "litert", "--output",
-                     str(tmp / "lite" / "reverse.tflite"), "--strategy", "greedy"]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--model",
+                str(out),
+                "--format",
+                "litert",
+                "--output",
+                str(tmp / "lite" / "reverse.tflite"),
+                "--strategy",
+                "greedy",
+            ]
+        )
+        == 0
+    )
     assert (tmp / "lite" / "reverse.tflite").stat().st_size > 0
     assert (tmp / "lite" / "reverse.source_vocab.txt").exists()
     capsys.readouterr()
@@ -109,7 +180,18 @@ def test_attention_writes_a_heat_map(run_dir, capsys):
     "argv, message",
     [
         (["translate", "--model", "/nonexistent/run", "x"], "does not exist"),
-        (["train", "--source", "/nonexistent.src", "--target", "/nonexistent.tgt", "--output-dir", "/tmp/x"], "nonexistent"),
+        (
+            [
+                "train",
+                "--source",
+                "/nonexistent.src",
+                "--target",
+                "/nonexistent.tgt",
+                "--output-dir",
+                "/tmp/x",
+            ],
+            "nonexistent",
+        ),
         (["train", "--output-dir", "/tmp/x"], "Training data is missing"),
     ],
 )
@@ -123,8 +205,20 @@ def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
     _, out = run_dir
     (tmp_path / "a.txt").write_text("x\ny\n")
     (tmp_path / "b.txt").write_text("x\n")
-    assert cli.main(["train", "--source", str(tmp_path / "a.txt"), "--target", str(tmp_path / "b.txt"),
-                     "--output-dir", str(tmp_path / "run")]) == 1
+    assert (
+        cli.main(
+            [
+                "train",
+                "--source",
+                str(tmp_path / "a.txt"),
+                "--target",
+                str(tmp_path / "b.txt"),
+                "--output-dir",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "a.txt" in err and "b.txt" in err
     broken = tmp_path / "broken"
@@ -141,13 +235,18 @@ def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
 
 def test_unknown_choices_and_help_without_traceback():
     for argv in (["train", "--attention", "luong", "--output-dir", "x"], ["fly"]):
-        result = subprocess.run([sys.executable, "-m", "keras_s2s.cli", *argv],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "keras_s2s.cli", *argv], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 2 and "invalid choice" in result.stderr
         assert "Traceback" not in result.stderr
     for command in ("train", "translate", "evaluate", "export", "attention", "demo"):
-        result = subprocess.run([sys.executable, "-m", "keras_s2s.cli", command, "--help"],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "keras_s2s.cli", command, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0 and "usage: keras-s2s" in result.stdout
 
 

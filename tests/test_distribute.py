@@ -28,7 +28,10 @@ def test_get_strategy_by_name():
         distribute.get_strategy("parameter_server")
     assert distribute.worker_info(None)["is_chief"]
     assert distribute.worker_info(strategy) == {
-        "task_type": None, "task_id": 0, "num_workers": 1, "is_chief": True,
+        "task_type": None,
+        "task_id": 0,
+        "num_workers": 1,
+        "is_chief": True,
     }
 
 
@@ -51,7 +54,10 @@ def test_mirrored_strategy_matches_one_device(tmp_path):
     out = tmp_path / "report.json"
     result = subprocess.run(
         [sys.executable, "tests/distribute_worker.py", "mirrored", str(out)],
-        cwd=cluster.REPO, capture_output=True, text=True, timeout=240,
+        cwd=cluster.REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
         env={**cluster.os.environ, **cluster.QUIET},
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -72,7 +78,9 @@ def test_multi_worker_shards_data_and_matches_one_device(tmp_path):
     out = tmp_path / "report.json"
     procs = cluster.start(
         ["tests/distribute_worker.py", "multi_worker", str(out)],
-        cluster.tf_configs(cluster.free_ports(2)), tmp_path, "worker",
+        cluster.tf_configs(cluster.free_ports(2)),
+        tmp_path,
+        "worker",
     )
     try:
         codes = cluster.wait(procs, timeout=240)
@@ -99,15 +107,37 @@ def _train_files(tmp_path, n=400):
     return ["--source", str(tmp_path / "train.src"), "--target", str(tmp_path / "train.tgt")]
 
 
-TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--batch-size", "32",
-        "--dropout", "0", "--quiet", "--epochs", "2"]
+TINY = [
+    "--tokenizer",
+    "word",
+    "--embedding-dim",
+    "16",
+    "--units",
+    "32",
+    "--batch-size",
+    "32",
+    "--dropout",
+    "0",
+    "--quiet",
+    "--epochs",
+    "2",
+]
 
 
 def test_cli_train_multi_worker_writes_one_run_directory(tmp_path):
     """`keras-s2s train --distribute multi_worker` on two workers, one --output-dir."""
     run = tmp_path / "run"
-    argv = ["-m", "keras_s2s.cli", "train", *_train_files(tmp_path), *TINY,
-            "--distribute", "multi_worker", "--output-dir", str(run)]
+    argv = [
+        "-m",
+        "keras_s2s.cli",
+        "train",
+        *_train_files(tmp_path),
+        *TINY,
+        "--distribute",
+        "multi_worker",
+        "--output-dir",
+        str(run),
+    ]
     procs = cluster.start(argv, cluster.tf_configs(cluster.free_ports(2)), tmp_path, "worker")
     try:
         codes = cluster.wait(procs, timeout=240)
@@ -118,8 +148,13 @@ def test_cli_train_multi_worker_writes_one_run_directory(tmp_path):
     assert rows[0].split(",")[:4] == ["epoch", "loss", "masked_accuracy", "steps"]
     assert [r.split(",")[0] for r in rows[1:]] == ["0", "1"]  # written once, by the chief
     assert {p.name for p in run.iterdir()} == {
-        "backup", "history.csv", "logs", "model.keras", "settings.json",
-        "source_tokenizer.json", "target_tokenizer.json",
+        "backup",
+        "history.csv",
+        "logs",
+        "model.keras",
+        "settings.json",
+        "source_tokenizer.json",
+        "target_tokenizer.json",
     }
 
 
@@ -127,6 +162,18 @@ def test_cli_train_mirrored(tmp_path):
     from keras_s2s import cli
 
     run = tmp_path / "run"
-    assert cli.main(["train", *_train_files(tmp_path, n=200), *TINY, "--distribute", "mirrored",
-                     "--output-dir", str(run)]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                *_train_files(tmp_path, n=200),
+                *TINY,
+                "--distribute",
+                "mirrored",
+                "--output-dir",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert len((run / "history.csv").read_text().splitlines()) == 3

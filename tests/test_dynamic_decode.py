@@ -170,9 +170,7 @@ def test_saved_model_round_trip(tmp_path):
         np.testing.assert_allclose(got["scores"].numpy(), want["scores"].numpy())
 
 
-@pytest.mark.parametrize(
-    "strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 1.0, 2)], ids=str
-)
+@pytest.mark.parametrize("strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 1.0, 2)], ids=str)
 @pytest.mark.parametrize("known_width", [False, True], ids=["grown", "attention_size"])
 def test_litert_builtins_only_same_ids(strategy, known_width):
     """Converts with TFLITE_BUILTINS only (no Flex/custom ops) and runs in the
@@ -183,9 +181,7 @@ def test_litert_builtins_only_same_ids(strategy, known_width):
     decode = rnn_decoder(strategy, known_width)
     module = tf.Module()
     module.decode = decode
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [decode.get_concrete_function()], module
-    )
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([decode.get_concrete_function()], module)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     runner = Interpreter(model_content=converter.convert()).get_signature_runner()
     for batch, source in ((3, 4), (2, 6)):
@@ -198,9 +194,7 @@ def test_litert_builtins_only_same_ids(strategy, known_width):
         np.testing.assert_allclose(got["attention"], want["attention"].numpy(), atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "strategy", ["greedy", BeamSearch(3, 0.6, 3), Sampling(seed=4)], ids=str
-)
+@pytest.mark.parametrize("strategy", ["greedy", BeamSearch(3, 0.6, 3), Sampling(seed=4)], ids=str)
 def test_padding_invariants_on_random_tables(strategy):
     """Whatever the strategy: ids are 0 after the first [END], attention
     rows are 0 after it, L <= max_length, and L < max_length only if every
@@ -246,9 +240,7 @@ def test_beam_attention_fast_path_is_exact(beam, known_width):
     assert type(keras_s2s_get("beam")) is BeamSearch
     for run in (lambda f: f(), lambda f: tf.function(f)()):
         fast = run(lambda: dynamic_decode(step, state, memory, BeamSearch(*beam), **kwargs))
-        slow = run(
-            lambda: dynamic_decode(step, state, memory, FullReorderBeamSearch(*beam), **kwargs)
-        )
+        slow = run(lambda: dynamic_decode(step, state, memory, FullReorderBeamSearch(*beam), **kwargs))
         for key in ("ids", "scores", "attention"):
             np.testing.assert_array_equal(fast[key].numpy(), slow[key].numpy())
     ids = fast["ids"].numpy().reshape(-1, fast["ids"].shape[-1])

@@ -23,7 +23,8 @@ def _load(name):
 @needs_multi30k
 def test_train_translation_quick(tmp_path):
     translator = _load("train_translation").main(
-        ["--quick", "--data-dir", str(MULTI30K), "--save", str(tmp_path / "m.keras")])
+        ["--quick", "--data-dir", str(MULTI30K), "--save", str(tmp_path / "m.keras")]
+    )
     assert len(translator(["ein hund läuft."])) == 1
     assert (tmp_path / "m.keras").exists()
 
@@ -144,7 +145,8 @@ def test_tflite_inference_tokenizes_hand_written_sentences_like_keras_s2s(langua
     odd = sentences + ["", "  Ｆｕｌｌ\u00a0width\u3000ﬁ ½ ²  ", "😀 İstanbul ΣΑΣ", "über" * 30, "a\x00b c"]
     for tokenizer in (
         keras_s2s.text.SubwordTokenizer.train(
-            sentences[:3], vocab_size=120, lowercase=lowercase, language=language),
+            sentences[:3], vocab_size=120, lowercase=lowercase, language=language
+        ),
         keras_s2s.text.WordTokenizer.train(sentences[:3], lowercase=lowercase, language=language),
         keras_s2s.text.WordTokenizer.train(sentences[:3], split_punctuation=False, max_length=6),
         keras_s2s.text.CharTokenizer.train(sentences[:3], lowercase=lowercase, normalization="NFC"),
@@ -156,7 +158,20 @@ def test_tflite_inference_joins_every_punctuation_rule_like_keras_s2s():
     # Every token the joining rules know, in random orders, for every language.
     example = _load("tflite_inference")
     pool = list(".,:;!?()[]{}¿¡$£#“”‘’„‚'-/%…\"«»") + [
-        "a", "J", "é", "1", "25", "x1", "1x", "hund", "läuft", "##s", "##5", "##a", "Straße"]
+        "a",
+        "J",
+        "é",
+        "1",
+        "25",
+        "x1",
+        "1x",
+        "hund",
+        "läuft",
+        "##s",
+        "##5",
+        "##a",
+        "Straße",
+    ]
     rows = [[pool[i] for i in row] for row in np.random.default_rng(3).integers(0, len(pool), size=(300, 10))]
     for language in ("en", "de", "fr", "es", None):
         tokenizer = keras_s2s.text.SubwordTokenizer(vocabulary=pool, language=language)
@@ -178,8 +193,9 @@ def _read_gz(path):
 @needs_multi30k
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_tflite_inference_tokenizes_multi30k_like_keras_s2s(language):
-    train, val, test = (_read_gz(MULTI30K / f"{split}.{language}.gz")
-                        for split in ("train", "val", "test_2016_flickr"))
+    train, val, test = (
+        _read_gz(MULTI30K / f"{split}.{language}.gz") for split in ("train", "val", "test_2016_flickr")
+    )
     # val + test2016, plus the unseen training sentences with digits or rarer
     # punctuation (val alone has a single German sentence with a digit).
     rare = [s for s in train[3000:] if any(c.isdigit() or c in '"()!?;:' for c in s)]
@@ -192,5 +208,6 @@ def test_tflite_inference_tokenizes_multi30k_like_keras_s2s(language):
     subword = keras_s2s.text.SubwordTokenizer.train(train[:3000], vocab_size=2000, language=language)
     _assert_same_as_the_tokenizer(subword, sentences)
     word = keras_s2s.text.WordTokenizer.train(
-        train[:3000], vocab_size=3000, lowercase=True, language=language)
+        train[:3000], vocab_size=3000, lowercase=True, language=language
+    )
     _assert_same_as_the_tokenizer(word, sentences)

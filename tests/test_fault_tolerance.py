@@ -21,8 +21,19 @@ from keras_s2s.models import Seq2Seq
 from keras_s2s.training import AtomicBackupAndRestore, read_backup_metadata, trim_history
 from keras_s2s.training.run_directory import load_run, read_json
 
-TINY = ["--tokenizer", "word", "--embedding-dim", "16", "--units", "32", "--batch-size", "16",
-        "--dropout", "0", "--quiet"]
+TINY = [
+    "--tokenizer",
+    "word",
+    "--embedding-dim",
+    "16",
+    "--units",
+    "32",
+    "--batch-size",
+    "16",
+    "--dropout",
+    "0",
+    "--quiet",
+]
 
 
 def _files(tmp_path, n=600):
@@ -102,8 +113,10 @@ def test_sigkill_mid_epoch_then_resume_trains_like_an_uninterrupted_run(tmp_path
     run = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "keras_s2s.cli", "train", *args, "--output-dir", str(run)],
-        cwd=cluster.REPO, env={**os.environ, **cluster.QUIET},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=cluster.REPO,
+        env={**os.environ, **cluster.QUIET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert cluster.wait_for(lambda: _metadata_shows(run, epoch=1), [proc], timeout=240)
@@ -161,13 +174,21 @@ KILL_DURING_SAVE = textwrap.dedent(
 def test_a_kill_while_writing_a_backup_leaves_the_previous_one(tmp_path, point):
     backup = tmp_path / "backup"
     result = subprocess.run(
-        [sys.executable, "-c", KILL_DURING_SAVE, str(backup), str(point)], cwd=cluster.REPO,
-        env={**os.environ, **cluster.QUIET}, capture_output=True, text=True, timeout=240,
+        [sys.executable, "-c", KILL_DURING_SAVE, str(backup), str(point)],
+        cwd=cluster.REPO,
+        env={**os.environ, **cluster.QUIET},
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
     meta = read_backup_metadata(str(backup))
     assert {k: v for k, v in meta.items() if k != "state"} == {
-        "epoch": 0, "steps_in_epoch": 4, "step": 4, "weights": "ckpt-4.weights.h5"}
+        "epoch": 0,
+        "steps_in_epoch": 4,
+        "step": 4,
+        "weights": "ckpt-4.weights.h5",
+    }
     leftovers = sorted(p.name for p in backup.iterdir())  # the cut-short write is still there
     assert any(name.startswith(".") or name == "ckpt-6.weights.h5" for name in leftovers)
     # A new run restores step 4, skips the 4 trained batches, cleans up, trains to 6.
@@ -175,8 +196,7 @@ def test_a_kill_while_writing_a_backup_leaves_the_previous_one(tmp_path, point):
     model = Seq2Seq(20, 20, embedding_dim=8, units=16)
     model.compile()
     callback = AtomicBackupAndRestore(str(backup), save_freq=2)
-    model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=1, verbose=0,
-              callbacks=[callback])
+    model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=1, verbose=0, callbacks=[callback])
     assert callback.restored["step"] == 4
     assert int(model.optimizer.iterations.numpy()) == 6
     assert not backup.exists()  # training ended: the backup is deleted
@@ -221,8 +241,12 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_model(tmp_path, capsys)
     good = hashlib.sha256((run / "model.keras").read_bytes()).hexdigest()
     capsys.readouterr()
     # Continue with a learning rate so large that the second step gives NaN.
-    assert cli.main(["train", *args, "--epochs", "2", "--resume", "--learning-rate", "1e38",
-                     "--backup-every", "1"]) == 1
+    assert (
+        cli.main(
+            ["train", *args, "--epochs", "2", "--resume", "--learning-rate", "1e38", "--backup-every", "1"]
+        )
+        == 1
+    )
     out, err = capsys.readouterr()
     steps = _history(run)[0][1]  # the resumed run continues the step count
     assert "Training stopped: the loss became nan at epoch 2, batch 2." in out
@@ -274,21 +298,37 @@ def test_workers_that_restored_different_steps_refuse_to_train(tmp_path):
         cluster.stop(procs)
     assert codes == [0, 0], cluster.log_tail(tmp_path, "worker")
     for i in range(2):
-        assert "REFUSED: The workers disagree on the restored training step" in (
-            tmp_path / f"worker-{i}.log").read_text()
+        assert (
+            "REFUSED: The workers disagree on the restored training step"
+            in (tmp_path / f"worker-{i}.log").read_text()
+        )
 
 
 @pytest.mark.slow  # ~70 s: two 2-process jobs
 def test_multi_worker_job_resumes_from_the_backup_after_a_worker_is_killed(tmp_path):
     """2 workers (TF_CONFIG on 127.0.0.1); worker 1 SIGKILLed mid-epoch; same job restarted."""
     run = tmp_path / "run"
-    argv = ["-m", "keras_s2s.cli", "train", *_files(tmp_path), *TINY, "--epochs", "2",
-            "--backup-every", "4", "--distribute", "multi_worker", "--output-dir", str(run)]
+    argv = [
+        "-m",
+        "keras_s2s.cli",
+        "train",
+        *_files(tmp_path),
+        *TINY,
+        "--epochs",
+        "2",
+        "--backup-every",
+        "4",
+        "--distribute",
+        "multi_worker",
+        "--output-dir",
+        str(run),
+    ]
     configs = cluster.tf_configs(cluster.free_ports(2))
     procs = cluster.start(argv, configs, tmp_path, "first")
     try:
-        assert cluster.wait_for(lambda: _metadata_shows(run, epoch=1), procs, timeout=240), (
-            cluster.log_tail(tmp_path, "first"))
+        assert cluster.wait_for(lambda: _metadata_shows(run, epoch=1), procs, timeout=240), cluster.log_tail(
+            tmp_path, "first"
+        )
         procs[1].send_signal(signal.SIGKILL)
         # The chief's next all-reduce fails (connection reset): it exits by itself.
         assert procs[0].wait(timeout=120) == 1

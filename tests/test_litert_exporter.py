@@ -63,13 +63,20 @@ def test_signature_and_files_beside_the_model(exported):
     vocab = (root / "reverse.target_vocab.txt").read_text(encoding="utf-8").splitlines()
     assert vocab == translator.target_tokenizer.vocabulary
     assert (root / "reverse.source_vocab.txt").read_text(encoding="utf-8").splitlines()[:4] == [
-        "[PAD]", "[UNK]", "[START]", "[END]"
+        "[PAD]",
+        "[UNK]",
+        "[START]",
+        "[END]",
     ]
     assert not (root / "source_vocab.txt").exists() and not (root / "target_vocab.txt").exists()
     meta = json.loads((root / "reverse.json").read_text())
     assert meta["max_source_length"] == 128 and meta["max_target_length"] == 266
-    assert meta["files"] == {"model": "reverse.tflite", "source_vocab": "reverse.source_vocab.txt",
-                             "target_vocab": "reverse.target_vocab.txt", "metadata": "reverse.json"}
+    assert meta["files"] == {
+        "model": "reverse.tflite",
+        "source_vocab": "reverse.source_vocab.txt",
+        "target_vocab": "reverse.target_vocab.txt",
+        "metadata": "reverse.json",
+    }
     assert litert_paths(tflite) == {role: str(root / name) for role, name in meta["files"].items()}
     # Shipped files are readable as the umask allows (not 0600 from a temporary file).
     mask = os.umask(0o022)
@@ -166,8 +173,12 @@ def _tiny_char_translator():
     model = keras_s2s.models.Seq2Seq(
         source_tokenizer.vocab_size, target_tokenizer.vocab_size, embedding_dim=8, units=8
     )
-    model({"source_ids": source_tokenizer(sources[:2]).numpy(),
-           "target_ids": target_tokenizer(targets[:2]).numpy()})
+    model(
+        {
+            "source_ids": source_tokenizer(sources[:2]).numpy(),
+            "target_ids": target_tokenizer(targets[:2]).numpy(),
+        }
+    )
     return keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy="greedy")
 
 
@@ -183,7 +194,8 @@ def test_two_models_in_one_folder_keep_their_own_vocabularies(trained_reverse, t
         meta = json.loads((tmp_path / f"{name}.json").read_text())
         assert meta["source_tokenizer"]["class_name"] == type(translator.source_tokenizer).__name__
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"{n}{suffix}" for n in ("words", "chars")
+        f"{n}{suffix}"
+        for n in ("words", "chars")
         for suffix in (".tflite", ".json", ".source_vocab.txt", ".target_vocab.txt")
     )
     # overwrite=True replaces all four files of one model, and only those.

@@ -15,8 +15,7 @@ def test_load_parallel_plain_and_gzip(tmp_path):
     src.write_bytes("Ein Hund.\r\n\nZwei\u2028Katzen\n".encode())
     tgt = tmp_path / "a.en.gz"
     tgt.write_bytes(gzip.compress(b"A dog.\n\nTwo cats"))
-    assert load_parallel(src, tgt) == (
-        ["Ein Hund.", "", "Zwei\u2028Katzen"], ["A dog.", "", "Two cats"])
+    assert load_parallel(src, tgt) == (["Ein Hund.", "", "Zwei\u2028Katzen"], ["A dog.", "", "Two cats"])
 
 
 def test_gzip_detected_by_content_and_bad_bytes_named_or_replaced_on_request(tmp_path):
@@ -24,8 +23,9 @@ def test_gzip_detected_by_content_and_bad_bytes_named_or_replaced_on_request(tmp
     path.write_bytes(gzip.compress(b"ok\n\xff bad\n"))
     with pytest.raises(CorpusEncodingError) as info:
         read_lines(path)  # U+FFFD never slips into a vocabulary unasked
-    assert str(info.value).startswith(f"{path} is not valid UTF-8: line 2, byte offset 3 "
-                                      "(byte 0 of the line): ff")
+    assert str(info.value).startswith(
+        f"{path} is not valid UTF-8: line 2, byte offset 3 (byte 0 of the line): ff"
+    )
     assert "--encoding-errors replace" in str(info.value)
     assert read_lines(path, errors="replace") == ["ok", "\ufffd bad"]
 

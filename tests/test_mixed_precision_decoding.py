@@ -39,5 +39,4 @@ def test_greedy_decoding_equals_the_teacher_forced_argmax(policy, attention):
     picked = np.take_along_axis(log_probs, ids[..., None], -1)[..., 0]  # (B, L)
     whole = ~np.any((ids == 0) & ((np.cumsum(ids == 3, axis=1) - (ids == 3)) == 0), axis=1)
     assert whole.sum() >= 2  # rows that never emitted [PAD]: their whole score
-    np.testing.assert_allclose((picked * live).sum(1)[whole], out["scores"].numpy()[whole],
-                               atol=1e-3)
+    np.testing.assert_allclose((picked * live).sum(1)[whole], out["scores"].numpy()[whole], atol=1e-3)

@@ -21,8 +21,8 @@ def no_download(monkeypatch):
 
 @needs_multi30k
 @pytest.mark.parametrize(
-    "split,size", [("train", 29000), ("val", 1014), ("test", 1000),
-                   ("test_2016_flickr", 1000)])
+    "split,size", [("train", 29000), ("val", 1014), ("test", 1000), ("test_2016_flickr", 1000)]
+)
 def test_split_sizes(split, size, no_download):
     de, en = multi30k(split, data_dir=DATA)
     assert len(de) == len(en) == size
@@ -69,8 +69,7 @@ def test_missing_files_are_fetched_with_get_file(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     (tmp_path / "val.de.gz").write_bytes(gzip.compress(b"schon da\n"))
     assert multi30k("val", data_dir=tmp_path) == (["schon da"], ["val.en.gz line"])
-    assert calls == [("val.en.gz", BASE_URL + "val.en.gz", str(tmp_path),
-                      SHA256["val.en.gz"], "sha256")]
+    assert calls == [("val.en.gz", BASE_URL + "val.en.gz", str(tmp_path), SHA256["val.en.gz"], "sha256")]
 
 
 @needs_multi30k

@@ -26,8 +26,24 @@ def test_beam_bleu_on_test2016(tmp_path, capsys):
     source = str(MULTI30K / "test_2016_flickr.de.gz")
     reference = str(MULTI30K / "test_2016_flickr.en.gz")
     report = tmp_path / "bleu.json"
-    assert cli.main(["evaluate", "--model", str(MODEL), "--source", source, "--reference", reference,
-                     "--strategy", "beam", "--json", str(report)]) == 0
+    assert (
+        cli.main(
+            [
+                "evaluate",
+                "--model",
+                str(MODEL),
+                "--source",
+                source,
+                "--reference",
+                reference,
+                "--strategy",
+                "beam",
+                "--json",
+                str(report),
+            ]
+        )
+        == 0
+    )
     scores = json.loads(report.read_text())
     assert scores["sentences"] == 1000
     assert scores["bleu_lowercase"] == pytest.approx(38.59, abs=0.5)  # CPU numerics may differ slightly

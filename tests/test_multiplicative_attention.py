@@ -35,9 +35,7 @@ def test_dot_equals_keras_attention():
     q = np.random.rand(2, 3, 4).astype("float32")
     v = np.random.rand(2, 5, 4).astype("float32")
     mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
-    ours, ours_w = MultiplicativeAttention("dot")(
-        q, v, value_mask=mask, return_attention_scores=True
-    )
+    ours, ours_w = MultiplicativeAttention("dot")(q, v, value_mask=mask, return_attention_scores=True)
     ref, ref_w = keras.layers.Attention()([q, v], mask=[None, mask], return_attention_scores=True)
     np.testing.assert_allclose(ours, ref, atol=1e-6)
     np.testing.assert_allclose(ours_w, ref_w, atol=1e-6)

@@ -24,12 +24,13 @@ def tok():
 
 
 def test_exact_batch_without_shuffle_or_buckets(tok):
-    ds = make_dataset(["w0 w1", "w2"], ["w3", "w4 w5 w6"], tok, tok, batch_size=2,
-                      shuffle=False, bucket_by_length=False)
+    ds = make_dataset(
+        ["w0 w1", "w2"], ["w3", "w4 w5 w6"], tok, tok, batch_size=2, shuffle=False, bucket_by_length=False
+    )
     spec = ds.element_spec
     assert spec[0]["source_ids"].dtype == spec[0]["target_ids"].dtype == spec[1].dtype == tf.int32
     assert spec[1].shape.as_list() == [None, None]
-    (inputs, target_out), = list(ds)
+    ((inputs, target_out),) = list(ds)
     assert inputs["source_ids"].numpy().tolist() == [[2, 4, 5, 3], [2, 6, 3, 0]]
     assert inputs["target_ids"].numpy().tolist() == [[2, 7, 0, 0], [2, 8, 9, 10]]
     assert target_out.numpy().tolist() == [[7, 3, 0, 0], [8, 9, 10, 3]]
@@ -53,22 +54,21 @@ def test_every_pair_once_and_teacher_forcing_shift(tok):
 
 def test_bucketing_lowers_padding(tok):
     sources, targets = variable_length_pairs()
-    plain = make_dataset(sources, targets, tok, tok, batch_size=32, seed=0,
-                         bucket_by_length=False)
+    plain = make_dataset(sources, targets, tok, tok, batch_size=32, seed=0, bucket_by_length=False)
     bucketed = make_dataset(sources, targets, tok, tok, batch_size=32, seed=0)
     assert padding_fraction(plain) > 0.3
     assert padding_fraction(bucketed) < 0.1
     for inputs, target_out in bucketed:  # every batch comes from one bucket
-        lengths = np.maximum((inputs["source_ids"].numpy() != 0).sum(axis=1),
-                             (target_out.numpy() != 0).sum(axis=1))
+        lengths = np.maximum(
+            (inputs["source_ids"].numpy() != 0).sum(axis=1), (target_out.numpy() != 0).sum(axis=1)
+        )
         buckets = np.searchsorted(DEFAULT_BUCKET_BOUNDARIES, lengths, side="right")
         assert len(set(buckets.tolist())) == 1
 
 
 def test_length_filtering(tok):
     sources, targets = variable_length_pairs()
-    ds = make_dataset(sources, targets, tok, tok, max_source_length=12,
-                      max_target_length=10)
+    ds = make_dataset(sources, targets, tok, tok, max_source_length=12, max_target_length=10)
     kept = sum(int(tf.shape(y)[0]) for _, y in ds)
     assert kept == sum(len(s.split()) + 2 <= 10 for s in sources)
     for inputs, target_out in ds:
@@ -78,16 +78,12 @@ def test_length_filtering(tok):
 def test_shuffle_is_seeded_and_reshuffles_each_epoch(tok):
     sources, targets = variable_length_pairs(200)
     first = lambda ds: next(iter(ds))[0]["source_ids"].numpy().tolist()  # noqa: E731
-    ds = make_dataset(sources, targets, tok, tok, batch_size=8, seed=3,
-                      bucket_by_length=False)
-    again = make_dataset(sources, targets, tok, tok, batch_size=8, seed=3,
-                         bucket_by_length=False)
+    ds = make_dataset(sources, targets, tok, tok, batch_size=8, seed=3, bucket_by_length=False)
+    again = make_dataset(sources, targets, tok, tok, batch_size=8, seed=3, bucket_by_length=False)
     assert first(ds) == first(again)
     assert first(ds) != first(ds)  # a new order every epoch
-    ordered = make_dataset(sources, targets, tok, tok, batch_size=8,
-                           shuffle=False, bucket_by_length=False)
-    np.testing.assert_array_equal(
-        next(iter(ordered))[0]["source_ids"], tok(sources[:8]))
+    ordered = make_dataset(sources, targets, tok, tok, batch_size=8, shuffle=False, bucket_by_length=False)
+    np.testing.assert_array_equal(next(iter(ordered))[0]["source_ids"], tok(sources[:8]))
 
 
 @pytest.mark.parametrize(
@@ -101,8 +97,12 @@ def test_shuffle_is_seeded_and_reshuffles_each_epoch(tok):
     ],
 )
 def test_bad_arguments(tok, kwargs, message):
-    args = {"source_texts": ["w0", "w1"], "target_texts": ["w1", "w0"],
-            "source_tokenizer": tok, "target_tokenizer": tok}
+    args = {
+        "source_texts": ["w0", "w1"],
+        "target_texts": ["w1", "w0"],
+        "source_tokenizer": tok,
+        "target_tokenizer": tok,
+    }
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         make_dataset(**args)

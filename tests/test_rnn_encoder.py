@@ -75,7 +75,9 @@ def test_bad_arguments(kwargs, match):
 def test_encode_stepwise_equals_call(cell, num_layers, bidirectional, state_units):
     # The exporters' TensorList-free path must be the encoder `fit` trained.
     keras.utils.set_random_seed(1)
-    encoder = RNNEncoder(10, 4, 8, cell=cell, num_layers=num_layers, bidirectional=bidirectional, state_units=state_units)
+    encoder = RNNEncoder(
+        10, 4, 8, cell=cell, num_layers=num_layers, bidirectional=bidirectional, state_units=state_units
+    )
     outputs, state = encoder(SRC, training=False)
     step_outputs, step_state = encoder.encode_stepwise(SRC)
     real = SRC != 0  # Keras repeats the last output at padding, which is masked anyway

@@ -35,9 +35,7 @@ def test_same_draws_in_tf_function():
     step = TableStep(*TABLES)
     state, memory = step.initial(PROGRAMS, width=6)
     run = tf.function(
-        lambda s, m: dynamic_decode(
-            step, s, m, Sampling(temperature=0.8, top_k=4, seed=3), max_length=6
-        )
+        lambda s, m: dynamic_decode(step, s, m, Sampling(temperature=0.8, top_k=4, seed=3), max_length=6)
     )
     got = run(state, memory)
     np.testing.assert_array_equal(got["ids"].numpy(), expected["ids"].numpy())

@@ -29,7 +29,10 @@ def _run_without_keras_s2s(script, *args):
     prelude = "import sys\nsys.modules['keras_s2s'] = None\n"
     result = subprocess.run(
         [sys.executable, "-c", prelude + textwrap.dedent(script), *args],
-        capture_output=True, text=True, timeout=300, cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd="/",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -61,9 +64,7 @@ def test_signatures_match_the_contract(exported):
     _, path = exported
     loaded = tf.saved_model.load(path)
     serving = loaded.signatures["serving_default"]
-    assert serving.structured_input_signature[1] == {
-        "text": tf.TensorSpec([None], tf.string, name="text")
-    }
+    assert serving.structured_input_signature[1] == {"text": tf.TensorSpec([None], tf.string, name="text")}
     assert {k: (v.dtype, v.shape.as_list()) for k, v in serving.structured_outputs.items()} == {
         "translation": (tf.string, [None]),
         "score": (tf.float32, [None]),
@@ -93,7 +94,9 @@ def test_translate_ids_equals_generate(exported, trained_reverse):
 def test_saved_model_cli_lists_both_signatures(exported):
     _, path = exported
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    result = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [cli, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "signature_def['serving_default']" in result.stdout
     assert "signature_def['translate_ids']" in result.stdout
@@ -175,7 +178,9 @@ def test_export_entry_point_and_bad_arguments(exported, tmp_path):
     with pytest.raises(ValueError, match="max_source_length=1"):
         keras_s2s.export.export(translator, tmp_path / "x", max_source_length=1)
     n_best = keras_s2s.Translator(
-        translator.model, translator.source_tokenizer, translator.target_tokenizer,
+        translator.model,
+        translator.source_tokenizer,
+        translator.target_tokenizer,
         strategy=keras_s2s.decoding.BeamSearch(4, num_return_sequences=2),
     )
     with pytest.raises(ValueError, match="num_return_sequences=2"):
@@ -188,7 +193,9 @@ def test_checkpoint_holds_the_model_weights_and_no_optimizer_state(exported, tra
     model = trained_reverse[0]
     assert model.optimizer is not None and model.optimizer.variables  # trained: Adam slots exist
     reader = tf.train.load_checkpoint(os.path.join(path, "variables", "variables"))
-    saved = {k: v for k, v in reader.get_variable_to_shape_map().items() if k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+    saved = {
+        k: v for k, v in reader.get_variable_to_shape_map().items() if k != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    }
     assert not [k for k in saved if "optimizer" in k]
     assert sum(int(np.prod(s)) for s in saved.values()) == sum(int(np.prod(w.shape)) for w in model.weights)
 
@@ -208,12 +215,16 @@ def test_signatures_reject_inputs_of_another_rank(exported):
     _, path = exported
     loaded = tf.saved_model.load(path)
     serving = loaded.signatures["serving_default"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"batch of sentences.*rank 1\). Received: rank 0, shape \[\]"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"batch of sentences.*rank 1\). Received: rank 0, shape \[\]"
+    ):
         serving(text=tf.constant("a b c"))
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"rank 1\). Received: rank 2, shape \[1 2\]"):
         serving(text=tf.constant([["a b", "c d"]]))
     ids = loaded.signatures["translate_ids"]
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\(batch, length\) \(rank 2\). Received: rank 1, shape \[4\]"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"\(batch, length\) \(rank 2\). Received: rank 1, shape \[4\]"
+    ):
         ids(source_ids=tf.constant([2, 5, 6, 3]))
     assert serving(text=tf.constant(["a b c"]))["translation"].shape == (1,)
 

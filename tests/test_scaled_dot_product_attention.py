@@ -28,9 +28,7 @@ def test_equals_keras_dot_product_attention():
 
 def test_causal_mask_equals_keras_dot_product_attention():
     x = np.random.rand(2, 4, 8).astype("float32")
-    ours, weights = ScaledDotProductAttention(use_causal_mask=True)(
-        x, x, return_attention_scores=True
-    )
+    ours, weights = ScaledDotProductAttention(use_causal_mask=True)(x, x, return_attention_scores=True)
     ref = keras.ops.dot_product_attention(x[:, :, None], x[:, :, None], x[:, :, None], is_causal=True)
     np.testing.assert_allclose(ours, np.asarray(ref)[:, :, 0], atol=1e-5)
     assert np.all(np.asarray(weights)[:, np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]] == 0)
@@ -58,7 +56,9 @@ def test_multi_head_matches_manual_heads():
     q = np.random.rand(1, 3, 4).astype("float32")
     v = np.random.rand(1, 5, 4).astype("float32")
     context = layer(q, v)
-    wq, wk, wv, wo = (np.asarray(w) for w in (layer.query_kernel, layer.key_kernel, layer.value_kernel, layer.output_kernel))
+    wq, wk, wv, wo = (
+        np.asarray(w) for w in (layer.query_kernel, layer.key_kernel, layer.value_kernel, layer.output_kernel)
+    )
     expected = 0
     for h in range(2):
         qh, kh, vh = q[0] @ wq[:, h], v[0] @ wk[:, h], v[0] @ wv[:, h]
@@ -71,7 +71,9 @@ def test_multi_head_matches_manual_heads():
 
 def test_single_head_with_key_dim_has_rank3_weights():
     layer = ScaledDotProductAttention(key_dim=4)
-    _, weights = layer(np.zeros((2, 3, 6), "float32"), np.zeros((2, 5, 8), "float32"), return_attention_scores=True)
+    _, weights = layer(
+        np.zeros((2, 3, 6), "float32"), np.zeros((2, 5, 8), "float32"), return_attention_scores=True
+    )
     assert weights.shape == (2, 3, 5)
 
 

@@ -133,9 +133,7 @@ def test_builds_and_trains_under_mirrored_strategy():
         print(json.dumps({"replicas": strategy.num_replicas_in_sync, "loss": history.history["loss"]}))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 2

@@ -85,8 +85,9 @@ def test_a_new_sampling_seed_reuses_the_compiled_decode(setup):
 
     model, src = setup
     model.__dict__.pop("_generate_functions", None)
-    outputs = {seed: model.generate(src[:8], Sampling(seed=seed), max_length=14)["ids"].numpy()
-               for seed in range(6)}
+    outputs = {
+        seed: model.generate(src[:8], Sampling(seed=seed), max_length=14)["ids"].numpy() for seed in range(6)
+    }
     (function,) = model._generate_functions.values()
     assert function.experimental_get_tracing_count() == 1
     assert len({o.tobytes() for o in outputs.values()}) > 1  # the seed still matters

@@ -26,7 +26,9 @@ SOURCES = data.reverse(12, seed=41)[0]
 
 
 def _load_client():
-    spec = importlib.util.spec_from_file_location("serving_client", REPO / "examples" / "serving" / "client.py")
+    spec = importlib.util.spec_from_file_location(
+        "serving_client", REPO / "examples" / "serving" / "client.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -85,7 +87,9 @@ def _inputs_from_rest(signature, body):
 def _rest_answer(loaded, body):
     signature = loaded.signatures[body.get("signature_name", "serving_default")]
     out = signature(**_inputs_from_rest(signature, body))
-    as_json = {k: [x.decode() if isinstance(x, bytes) else x for x in v.numpy().tolist()] for k, v in out.items()}
+    as_json = {
+        k: [x.decode() if isinstance(x, bytes) else x for x in v.numpy().tolist()] for k, v in out.items()
+    }
     if "instances" in body:
         n = len(body["instances"])
         return {"predictions": [{k: v[i] for k, v in as_json.items()} for i in range(n)]}

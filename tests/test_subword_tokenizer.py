@@ -16,16 +16,24 @@ def test_pieces_and_unknowns():
     texts = ["a dogs.", "a cat", "😀", "狗狗", b"a \xff", "", " \t ", "a" * 101]
     assert tok(texts).to_list() == [
         [2, 4, 5, 9, 10, 3],  # a dog ##s .
-        [2, 4, 1, 3],         # cat: "c" unknown → one [UNK] for the word
-        [2, 1, 3],            # unseen emoji
-        [2, 11, 12, 3],       # CJK without spaces: pieces of one word
-        [2, 4, 1, 3],         # invalid UTF-8 → U+FFFD → [UNK]
+        [2, 4, 1, 3],  # cat: "c" unknown → one [UNK] for the word
+        [2, 1, 3],  # unseen emoji
+        [2, 11, 12, 3],  # CJK without spaces: pieces of one word
+        [2, 4, 1, 3],  # invalid UTF-8 → U+FFFD → [UNK]
         [2, 3],
         [2, 3],
-        [2, 1, 3],            # longer than max_bytes_per_word=100
+        [2, 1, 3],  # longer than max_bytes_per_word=100
     ]
     assert tok.detokenize(tok(texts)).numpy().tolist() == [
-        b"a dogs.", b"a [UNK]", b"[UNK]", "狗狗".encode(), b"a [UNK]", b"", b"", b"[UNK]"]
+        b"a dogs.",
+        b"a [UNK]",
+        b"[UNK]",
+        "狗狗".encode(),
+        b"a [UNK]",
+        b"",
+        b"",
+        b"[UNK]",
+    ]
 
 
 def test_very_long_input_with_max_length():
@@ -71,8 +79,7 @@ def test_bad_arguments():
 # "Obst- und" (German suspended hyphen); detokenize writes the fragments below.
 KNOWN_MISMATCHES = {
     "en": {75: "about 4'in diameter", 655: "now... what"},
-    "de": {269: "Obst-und", 655: "now... what", 760: "Landschaftspflege-und",
-           767: "Kunst-und"},
+    "de": {269: "Obst-und", 655: "now... what", 760: "Landschaftspflege-und", 767: "Kunst-und"},
     "fr": {},
 }
 
@@ -99,8 +106,7 @@ def test_multi30k_round_trip(language):
 @needs_multi30k
 def test_multi30k_round_trip_lowercase_french():
     texts, _ = multi30k("test", source="fr", target="en", data_dir=MULTI30K)
-    tok = SubwordTokenizer.train(texts[:500], vocab_size=1500, language="fr",
-                                 lowercase=True)
+    tok = SubwordTokenizer.train(texts[:500], vocab_size=1500, language="fr", lowercase=True)
     back = tok.detokenize(tok(texts[:500])).numpy().tolist()
     assert back == tok.normalize(texts[:500]).numpy().tolist()
     assert back[0] == b"un homme avec un chapeau orange regardant quelque chose."

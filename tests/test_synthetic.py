@@ -17,8 +17,7 @@ def test_reverse_is_deterministic_and_reversed():
 
 
 def test_reverse_exact_first_pair():
-    assert reverse(1, seed=0, min_length=3, max_length=3, vocab_size=5) == (
-        ["e d c"], ["c d e"])
+    assert reverse(1, seed=0, min_length=3, max_length=3, vocab_size=5) == (["e d c"], ["c d e"])
 
 
 def test_reverse_bad_args():
@@ -33,7 +32,8 @@ def test_dates_exact_values_and_determinism():
 
     assert dates(2, seed=0) == (
         ["miércoles 24 de enero de 2035", "Sunday 11 February 2001"],
-        ["2035-01-24", "2001-02-11"])
+        ["2035-01-24", "2001-02-11"],
+    )
     assert dates(100, seed=5) == dates(100, seed=5)
     sources, targets = dates(2000, seed=1)
     assert all(len(t) == 10 and t[4] == t[7] == "-" for t in targets)

@@ -11,22 +11,16 @@ def _strings(t):
 
 
 def test_normalize_nfkc_whitespace_lowercase_and_bad_bytes():
-    texts = tf.constant(
-        ["  Ｆｕｌｌ\u00a0width\t\n ", "ÄÖÜ Straße", b"ok\xff\xfe", "", " \u3000 "]
-    )
-    assert _strings(text_ops.normalize_text(texts)) == [
-        "Full width", "ÄÖÜ Straße", "ok\ufffd\ufffd", "", ""]
-    assert _strings(text_ops.normalize_text(texts, lowercase=True))[:2] == [
-        "full width", "äöü straße"]
+    texts = tf.constant(["  Ｆｕｌｌ\u00a0width\t\n ", "ÄÖÜ Straße", b"ok\xff\xfe", "", " \u3000 "])
+    assert _strings(text_ops.normalize_text(texts)) == ["Full width", "ÄÖÜ Straße", "ok\ufffd\ufffd", "", ""]
+    assert _strings(text_ops.normalize_text(texts, lowercase=True))[:2] == ["full width", "äöü straße"]
     # NFC keeps full-width letters, None keeps everything but whitespace.
     assert _strings(text_ops.normalize_text(texts[:1], "NFC")) == ["Ｆｕｌｌ width"]
 
 
 def test_split_words_isolates_punctuation_symbols_and_emoji():
     words = text_ops.split_words(tf.constant(["l'homme, 3.5$ 😀ok", ""]))
-    assert words.to_list() == [
-        [b"l", b"'", b"homme", b",", b"3", b".", b"5", b"$",
-         "😀".encode(), b"ok"], []]
+    assert words.to_list() == [[b"l", b"'", b"homme", b",", b"3", b".", b"5", b"$", "😀".encode(), b"ok"], []]
     words = text_ops.split_words(tf.constant(["l'homme, ok"]), split_punctuation=False)
     assert words.to_list() == [[b"l'homme,", b"ok"]]
 
@@ -49,10 +43,8 @@ def test_join_undoes_split_for_language(language, text):
 
 def test_join_language_none_and_suffix_pieces():
     tokens = tf.ragged.constant([["un", "##believ", "##able", "!"], [], ["a"]])
-    assert _strings(text_ops.join_tokens(tokens, None, "##")) == [
-        "unbelievable !", "", "a"]
-    assert _strings(text_ops.join_tokens(tokens, "en", "##")) == [
-        "unbelievable!", "", "a"]
+    assert _strings(text_ops.join_tokens(tokens, None, "##")) == ["unbelievable !", "", "a"]
+    assert _strings(text_ops.join_tokens(tokens, "en", "##")) == ["unbelievable!", "", "a"]
 
 
 def test_join_quotes_alternate_within_each_row():

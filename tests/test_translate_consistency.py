@@ -5,8 +5,24 @@ import sys
 
 from keras_s2s import cli, data
 
-TINY = ["--tokenizer", "subword", "--vocab-size", "60", "--lowercase", "--embedding-dim", "16",
-        "--units", "32", "--epochs", "2", "--batch-size", "32", "--quiet", "--dropout", "0.0"]
+TINY = [
+    "--tokenizer",
+    "subword",
+    "--vocab-size",
+    "60",
+    "--lowercase",
+    "--embedding-dim",
+    "16",
+    "--units",
+    "32",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "32",
+    "--quiet",
+    "--dropout",
+    "0.0",
+]
 # Cased, empty, punctuated and unknown-character inputs to a lowercased model.
 INPUTS = ["A B C D", "", "Where's E F?", "g h I j k", "ÄÖ q r", "a"]
 
@@ -21,11 +37,23 @@ def test_ten_identical_calls_give_the_saved_models_strings(tmp_path, capsys):
     (tmp_path / "s").write_text("\n".join(sources) + "\n")
     (tmp_path / "t").write_text("\n".join(targets) + "\n")
     run = tmp_path / "run"
-    assert cli.main(["train", "--source", str(tmp_path / "s"), "--target", str(tmp_path / "t"),
-                     "--output-dir", str(run), *TINY]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--source",
+                str(tmp_path / "s"),
+                "--target",
+                str(tmp_path / "t"),
+                "--output-dir",
+                str(run),
+                *TINY,
+            ]
+        )
+        == 0
+    )
     served = tmp_path / "served" / "1"
-    assert cli.main(["export", "--model", str(run), "--output", str(served),
-                     "--strategy", "greedy"]) == 0
+    assert cli.main(["export", "--model", str(run), "--output", str(served), "--strategy", "greedy"]) == 0
     capsys.readouterr()
     expected = _translate(served, capsys)
     assert len(expected) == len(INPUTS)
@@ -34,8 +62,20 @@ def test_ten_identical_calls_give_the_saved_models_strings(tmp_path, capsys):
         assert _translate(run, capsys) == expected
     # A fresh process (new hash seed, new thread pools) agrees as well.
     result = subprocess.run(
-        [sys.executable, "-m", "keras_s2s.cli", "translate", "--model", str(run),
-         "--strategy", "greedy", *INPUTS], capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "keras_s2s.cli",
+            "translate",
+            "--model",
+            str(run),
+            "--strategy",
+            "greedy",
+            *INPUTS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == expected

@@ -52,9 +52,10 @@ def test_replace_unknown_copies_the_attended_source_token(pieces):
     replaced = keras_s2s.Translator(*pieces, strategy="greedy", replace_unknown=True)(sources)
     assert np.mean(["[UNK]" in p for p in plain]) >= 0.8  # "q" is not in the target vocabulary
     assert sum("[UNK]" in r for r in replaced) == 0
-    assert np.mean([r == t for r, t in zip(replaced, targets)]) > np.mean(
-        [p == t for p, t in zip(plain, targets)]
-    ) + 0.3
+    assert (
+        np.mean([r == t for r, t in zip(replaced, targets)])
+        > np.mean([p == t for p, t in zip(plain, targets)]) + 0.3
+    )
 
 
 def test_empty_list_gives_empty_result(pieces):

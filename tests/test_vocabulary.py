@@ -15,8 +15,7 @@ def test_special_tokens_and_ids():
 
 
 def test_validate_prepends_specials_and_decodes_bytes():
-    assert v.validate_vocabulary([b"a", "b"]) == [
-        "[PAD]", "[UNK]", "[START]", "[END]", "a", "b"]
+    assert v.validate_vocabulary([b"a", "b"]) == ["[PAD]", "[UNK]", "[START]", "[END]", "a", "b"]
     full = list(v.SPECIAL_TOKENS) + ["x"]
     assert v.validate_vocabulary(full) == full
 

@@ -18,8 +18,19 @@ def tok():
 
 def test_train_orders_by_frequency_then_code_point(tok):
     assert tok.vocabulary == [
-        "[PAD]", "[UNK]", "[START]", "[END]",
-        "dog", ".", "A", "sleeps", "!", "The", "a", "cat", "runs",
+        "[PAD]",
+        "[UNK]",
+        "[START]",
+        "[END]",
+        "dog",
+        ".",
+        "A",
+        "sleeps",
+        "!",
+        "The",
+        "a",
+        "cat",
+        "runs",
     ]
     assert tok.vocab_size == 13
 
@@ -27,9 +38,7 @@ def test_train_orders_by_frequency_then_code_point(tok):
 def test_tokenize_pads_with_zero_and_wraps_start_end(tok):
     ids = tok(["A dog sleeps.", "zebra"])
     assert ids.dtype == tf.int32
-    np.testing.assert_array_equal(
-        ids.numpy(), [[2, 6, 4, 7, 5, 3], [2, 1, 3, 0, 0, 0]]
-    )
+    np.testing.assert_array_equal(ids.numpy(), [[2, 6, 4, 7, 5, 3], [2, 1, 3, 0, 0, 0]])
 
 
 def test_detokenize_round_trip_and_stops_at_end(tok):
@@ -37,7 +46,9 @@ def test_detokenize_round_trip_and_stops_at_end(tok):
     assert text.numpy().tolist() == [b"A dog sleeps.", b"The dog sleeps!"]
     # Decoder output: [END] then padding / garbage after it.
     assert tok.detokenize([[2, 6, 4, 3, 4, 0], [4, 12, 3, 0, 0, 0]]).numpy().tolist() == [
-        b"A dog", b"dog runs"]
+        b"A dog",
+        b"dog runs",
+    ]
 
 
 def test_empty_and_whitespace_give_start_end(tok):
@@ -62,14 +73,17 @@ def test_edge_cases_have_defined_ids():
     texts = ["", "\t \n", "a 😀dog", "dog собака 狗", b"dog \xff\xfe", "a " * 5000]
     ids = tok(texts).to_list()
     assert ids[:5] == [
-        [2, 3], [2, 3],
-        [2, 4, 7, 5, 3],   # emoji is a word of its own
-        [2, 5, 8, 1, 3],   # mixed scripts split on whitespace, unknown → [UNK]
-        [2, 5, 9, 9, 3],   # each invalid byte → U+FFFD (a symbol word)
+        [2, 3],
+        [2, 3],
+        [2, 4, 7, 5, 3],  # emoji is a word of its own
+        [2, 5, 8, 1, 3],  # mixed scripts split on whitespace, unknown → [UNK]
+        [2, 5, 9, 9, 3],  # each invalid byte → U+FFFD (a symbol word)
     ]
     assert ids[5] == [2] + [4] * 5000 + [3]
     assert tok.detokenize(tok(texts[2:4])).numpy().tolist() == [
-        "a 😀 dog".encode(), "dog собака [UNK]".encode()]
+        "a 😀 dog".encode(),
+        "dog собака [UNK]".encode(),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -207,8 +207,11 @@ def main(argv=None):
     parser.add_argument("--rest", default="localhost:8501", help="REST host:port (default)")
     parser.add_argument("--grpc", default=None, help="use gRPC at host:port (e.g. localhost:8500)")
     parser.add_argument("--signature", default=SERVING_DEFAULT, choices=sorted(SIGNATURE_INPUTS))
-    parser.add_argument("--ids", action="store_true",
-                        help="texts are space-separated token ids (implies --signature translate_ids)")
+    parser.add_argument(
+        "--ids",
+        action="store_true",
+        help="texts are space-separated token ids (implies --signature translate_ids)",
+    )
     parser.add_argument("--columnar", action="store_true", help='REST: {"inputs": ...} format')
     parser.add_argument("--version", type=int, default=None, help="pin a model version")
     parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")

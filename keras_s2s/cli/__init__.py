@@ -24,17 +24,21 @@ def main(argv=None, args=None):
     try:
         return getattr(commands, args.command)(args) or 0
     except KeyboardInterrupt:
-        hint = " (the training state is backed up: continue with --resume)" if (
-            args.command == "train") else ""
+        hint = (
+            " (the training state is backed up: continue with --resume)" if (args.command == "train") else ""
+        )
         print(f"keras-s2s {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001  (sorted into user errors and bugs)
         if args.debug or not is_user_error(error):
             traceback.print_exc()
             if not is_user_error(error):
-                print(f"keras-s2s {args.command}: internal error ({type(error).__name__}); "
-                      "this is a bug in keras-s2s, please report it with the traceback "
-                      "above.", file=sys.stderr)
+                print(
+                    f"keras-s2s {args.command}: internal error ({type(error).__name__}); "
+                    "this is a bug in keras-s2s, please report it with the traceback "
+                    "above.",
+                    file=sys.stderr,
+                )
                 return 1
         text = str(error).strip()
         message = text.splitlines()[0] if text else type(error).__name__
@@ -51,8 +55,7 @@ def is_user_error(error):
     """
     from keras_s2s.training.run_directory import RunDirectoryError
 
-    if isinstance(error, (OSError, UnicodeError, zipfile.BadZipFile, RunDirectoryError,
-                          ImportError)):
+    if isinstance(error, (OSError, UnicodeError, zipfile.BadZipFile, RunDirectoryError, ImportError)):
         return True
     if isinstance(error, ValueError):
         frames = traceback.extract_tb(error.__traceback__)

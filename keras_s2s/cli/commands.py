@@ -8,16 +8,36 @@ from keras_s2s.training.run_directory import MODEL_FILE, RunDirectoryError
 
 #: `train` flags → `TrainSettings` names (model keys go into `settings.model`).
 _TRAIN_OPTIONS = {
-    "source": "source", "target": "target", "tsv": "tsv", "tsv_reverse": "tsv_reverse",
-    "val_source": "val_source", "val_target": "val_target", "val_split": "val_split",
-    "max_pairs": "max_pairs", "max_train_tokens": "max_train_tokens",
-    "encoding_errors": "encoding_errors", "tokenizer": "tokenizer", "vocab_size": "vocab_size",
-    "lowercase": "lowercase", "attention": "attention", "cell": "cell",
-    "embedding_dim": "embedding_dim", "units": "units", "layers": "num_layers",
-    "unidirectional": "bidirectional", "dropout": "dropout", "input_feeding": "input_feeding",
-    "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate",
-    "patience": "patience", "seed": "seed", "max_steps": "max_steps",
-    "max_minutes": "max_minutes", "samples": "samples", "backup_every": "backup_every",
+    "source": "source",
+    "target": "target",
+    "tsv": "tsv",
+    "tsv_reverse": "tsv_reverse",
+    "val_source": "val_source",
+    "val_target": "val_target",
+    "val_split": "val_split",
+    "max_pairs": "max_pairs",
+    "max_train_tokens": "max_train_tokens",
+    "encoding_errors": "encoding_errors",
+    "tokenizer": "tokenizer",
+    "vocab_size": "vocab_size",
+    "lowercase": "lowercase",
+    "attention": "attention",
+    "cell": "cell",
+    "embedding_dim": "embedding_dim",
+    "units": "units",
+    "layers": "num_layers",
+    "unidirectional": "bidirectional",
+    "dropout": "dropout",
+    "input_feeding": "input_feeding",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "learning_rate": "learning_rate",
+    "patience": "patience",
+    "seed": "seed",
+    "max_steps": "max_steps",
+    "max_minutes": "max_minutes",
+    "samples": "samples",
+    "backup_every": "backup_every",
 }
 
 
@@ -47,8 +67,12 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
         return SavedModelTranslator(saved_model)
     model, source_tokenizer, target_tokenizer, _ = load_run(path)
     return Translator(
-        model, source_tokenizer, target_tokenizer, strategy=_strategy(args),
-        max_length=args.max_length, replace_unknown=getattr(args, "replace_unknown", False),
+        model,
+        source_tokenizer,
+        target_tokenizer,
+        strategy=_strategy(args),
+        max_length=args.max_length,
+        replace_unknown=getattr(args, "replace_unknown", False),
     )
 
 
@@ -87,28 +111,39 @@ def train(args):
     strategy = get_strategy(args.distribute)
     train_pairs, val_pairs = load_training_data(settings)
     start = time.monotonic()
-    print(("Resuming" if args.resume else "Training") + f" on {len(train_pairs[0])} pairs"
-          + (f", validating on {len(val_pairs[0])}" if val_pairs else "")
-          + f" -> {args.output_dir}")
+    print(
+        ("Resuming" if args.resume else "Training")
+        + f" on {len(train_pairs[0])} pairs"
+        + (f", validating on {len(val_pairs[0])}" if val_pairs else "")
+        + f" -> {args.output_dir}"
+    )
     try:
         result = run_training(
-            args.output_dir, train_pairs, val_pairs, settings, resume=args.resume,
-            strategy=strategy, verbose=_verbosity(args.quiet),
+            args.output_dir,
+            train_pairs,
+            val_pairs,
+            settings,
+            resume=args.resume,
+            strategy=strategy,
+            verbose=_verbosity(args.quiet),
         )
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as error:
         if args.distribute != "multi_worker":
             raise
-        print(f"keras-s2s train: error: lost a worker ({type(error).__name__}). Restart every "
-              "worker with the same TF_CONFIG and --resume to continue from the backup.",
-              file=sys.stderr)
+        print(
+            f"keras-s2s train: error: lost a worker ({type(error).__name__}). Restart every "
+            "worker with the same TF_CONFIG and --resume to continue from the backup.",
+            file=sys.stderr,
+        )
         return 1
     if result.stopped == "nan":
-        print("keras-s2s train: error: the loss became NaN; training stopped (see above).",
-              file=sys.stderr)
+        print("keras-s2s train: error: the loss became NaN; training stopped (see above).", file=sys.stderr)
         return 1
     if result.stopped != "already_finished":
-        print(f"Done in {time.monotonic() - start:.0f}s ({result.stopped.replace('_', ' ')}): "
-              f"{os.path.join(args.output_dir, MODEL_FILE)}")
+        print(
+            f"Done in {time.monotonic() - start:.0f}s ({result.stopped.replace('_', ' ')}): "
+            f"{os.path.join(args.output_dir, MODEL_FILE)}"
+        )
     return 0
 
 
@@ -151,8 +186,10 @@ def evaluate(args):
         print("source words  sentences  BLEU  BLEU(lc)  chrF")
         for label, bucket in evaluation.score_by_length(sources, hypotheses, references):
             result["by_length"][label] = bucket
-            print(f"{label:>12}  {bucket['sentences']:>9}  {bucket['bleu']:5.2f}  "
-                  f"{bucket['bleu_lowercase']:7.2f}  {bucket['chrf']:5.2f}")
+            print(
+                f"{label:>12}  {bucket['sentences']:>9}  {bucket['bleu']:5.2f}  "
+                f"{bucket['bleu_lowercase']:7.2f}  {bucket['chrf']:5.2f}"
+            )
     if args.hypotheses:
         write_text(args.hypotheses, "".join(h + "\n" for h in hypotheses))
     if args.json:
@@ -179,9 +216,7 @@ def export(args):
 def attention(args):
     from keras_s2s.plotting import plot_attention
 
-    translator = load_translator(
-        args.model, args, allow_saved_model=False, purpose="an attention plot"
-    )
+    translator = load_translator(args.model, args, allow_saved_model=False, purpose="an attention plot")
     result = translator.translate([args.sentence])
     print(result["translation"][0])
     print(f"Wrote {plot_attention(result, args.output)}")

@@ -18,10 +18,16 @@ def train_dates_model(seconds, n=20000, epochs=40, print_fn=print):
     sources, targets = data.dates(n, seed=0)
     source_tokenizer = text.CharTokenizer.train(sources, lowercase=True)
     target_tokenizer = text.CharTokenizer.train(targets)
-    train_data = data.make_dataset(sources, targets, source_tokenizer, target_tokenizer,
-                                   batch_size=64, seed=0)
-    model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size,
-                    embedding_dim=32, units=64, attention="additive")
+    train_data = data.make_dataset(
+        sources, targets, source_tokenizer, target_tokenizer, batch_size=64, seed=0
+    )
+    model = Seq2Seq(
+        source_tokenizer.vocab_size,
+        target_tokenizer.vocab_size,
+        embedding_dim=32,
+        units=64,
+        attention="additive",
+    )
     model.compile()
     print_fn(f"Training an additive-attention Seq2Seq on {n} dates for ~{seconds:.0f}s")
     model.fit(train_data, epochs=epochs, callbacks=[TimeBudget(seconds)], verbose=2)
@@ -65,8 +71,12 @@ def run_demo(seconds=120.0, output_dir="saved_models", n_test=200, print_fn=prin
     print_fn(f"LiteRT {tflite}: {litert_match:.1%} of token sequences equal the Keras model's")
     ok = saved_match == 1.0 and litert_match == 1.0
     print_fn(f"Demo {'passed' if ok else 'FAILED'} in {time.monotonic() - start:.0f}s")
-    return {"exact_match": exact, "saved_model_match": saved_match,
-            "litert_match": litert_match, "exports_match": ok}
+    return {
+        "exact_match": exact,
+        "saved_model_match": saved_match,
+        "litert_match": litert_match,
+        "exports_match": ok,
+    }
 
 
 def _litert_agreement(path, translator, sentences):

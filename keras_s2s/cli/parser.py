@@ -15,21 +15,42 @@ ATTENTIONS = ["additive", "multiplicative", "scaled_dot", "none"]
 
 #: Defaults of `train` (shown in --help; `TrainSettings` holds the same).
 TRAIN_DEFAULTS = {
-    "tokenizer": "subword", "vocab_size": 8000, "attention": "additive", "cell": "gru",
-    "embedding_dim": 256, "units": 256, "layers": 1, "dropout": 0.2, "epochs": 10,
-    "batch_size": 64, "seed": 0, "val_split": 0.05, "samples": 3, "encoding_errors": "strict",
+    "tokenizer": "subword",
+    "vocab_size": 8000,
+    "attention": "additive",
+    "cell": "gru",
+    "embedding_dim": 256,
+    "units": 256,
+    "layers": 1,
+    "dropout": 0.2,
+    "epochs": 10,
+    "batch_size": 64,
+    "seed": 0,
+    "val_split": 0.05,
+    "samples": 3,
+    "encoding_errors": "strict",
 }
 
 
 def _add_decoding(parser, default="beam"):
     group = parser.add_argument_group("decoding")
-    group.add_argument("--strategy", choices=["greedy", "beam"], default=default,
-                       help=f"search strategy (default: {default})")
+    group.add_argument(
+        "--strategy",
+        choices=["greedy", "beam"],
+        default=default,
+        help=f"search strategy (default: {default})",
+    )
     group.add_argument("--beam-size", type=int, default=4, help="beam width (default: 4)")
-    group.add_argument("--length-penalty", type=float, default=0.6,
-                       help="GNMT length penalty alpha, 0 = none (default: 0.6)")
-    group.add_argument("--max-length", type=int, default=None, metavar="N",
-                       help="generate at most N target tokens (default: 2 x source length + 10)")
+    group.add_argument(
+        "--length-penalty", type=float, default=0.6, help="GNMT length penalty alpha, 0 = none (default: 0.6)"
+    )
+    group.add_argument(
+        "--max-length",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generate at most N target tokens (default: 2 x source length + 10)",
+    )
 
 
 def _default(name):
@@ -38,7 +59,8 @@ def _default(name):
 
 def _add_train(sub):
     p = sub.add_parser(
-        "train", help="train a model with model.fit into a run directory",
+        "train",
+        help="train a model with model.fit into a run directory",
         description="Train a Seq2Seq model into --output-dir. With --resume, flags that are "
         "not given keep the run's own values; flags that would change the run (data, "
         "tokenizer, model, batch size, seed) are refused.",
@@ -47,67 +69,151 @@ def _add_train(sub):
     data.add_argument("--source", help="source file, one sentence a line (.gz ok)")
     data.add_argument("--target", help="target file, aligned line by line with --source")
     data.add_argument("--tsv", help="tab-separated pairs, Anki format English<TAB>Other (.zip ok)")
-    data.add_argument("--tsv-reverse", action="store_true", default=None,
-                      help="with --tsv: translate the 2nd column into the 1st")
+    data.add_argument(
+        "--tsv-reverse",
+        action="store_true",
+        default=None,
+        help="with --tsv: translate the 2nd column into the 1st",
+    )
     data.add_argument("--val-source", help="validation source file")
     data.add_argument("--val-target", help="validation target file")
-    data.add_argument("--val-split", type=float, default=None,
-                      help="fraction held out for validation without --val-*" + _default("val_split"))
-    data.add_argument("--max-pairs", type=int, default=None, metavar="N",
-                      help="train on a seeded random sample of N pairs (before the validation split)")
-    data.add_argument("--max-train-tokens", type=int, default=None, metavar="N",
-                      help="drop training pairs with more than N tokens on a side")
-    data.add_argument("--encoding-errors", choices=["strict", "replace"], default=None,
-                      help="invalid UTF-8: stop with file/line/offset, or replace with U+FFFD"
-                      + _default("encoding_errors"))
+    data.add_argument(
+        "--val-split",
+        type=float,
+        default=None,
+        help="fraction held out for validation without --val-*" + _default("val_split"),
+    )
+    data.add_argument(
+        "--max-pairs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on a seeded random sample of N pairs (before the validation split)",
+    )
+    data.add_argument(
+        "--max-train-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="drop training pairs with more than N tokens on a side",
+    )
+    data.add_argument(
+        "--encoding-errors",
+        choices=["strict", "replace"],
+        default=None,
+        help="invalid UTF-8: stop with file/line/offset, or replace with U+FFFD"
+        + _default("encoding_errors"),
+    )
     tok = p.add_argument_group("tokenizer")
-    tok.add_argument("--tokenizer", choices=["subword", "word", "char"], default=None,
-                     help="tokenizer kind" + _default("tokenizer"))
-    tok.add_argument("--vocab-size", type=int, default=None,
-                     help="vocabulary size per side, not for char" + _default("vocab_size"))
+    tok.add_argument(
+        "--tokenizer",
+        choices=["subword", "word", "char"],
+        default=None,
+        help="tokenizer kind" + _default("tokenizer"),
+    )
+    tok.add_argument(
+        "--vocab-size",
+        type=int,
+        default=None,
+        help="vocabulary size per side, not for char" + _default("vocab_size"),
+    )
     tok.add_argument("--lowercase", action="store_true", default=None, help="lowercase all text")
     model = p.add_argument_group("model")
-    model.add_argument("--attention", choices=ATTENTIONS, default=None,
-                       help="attention kind; none = fixed context vector" + _default("attention"))
-    model.add_argument("--cell", choices=["gru", "lstm"], default=None,
-                       help="recurrent cell" + _default("cell"))
-    model.add_argument("--embedding-dim", type=int, default=None,
-                       help="token embedding size" + _default("embedding_dim"))
-    model.add_argument("--units", type=int, default=None,
-                       help="recurrent units (per direction in the encoder)" + _default("units"))
-    model.add_argument("--layers", type=int, default=None,
-                       help="recurrent layers in encoder and decoder" + _default("layers"))
-    model.add_argument("--unidirectional", action="store_true", default=None,
-                       help="forward-only encoder (default: bidirectional)")
+    model.add_argument(
+        "--attention",
+        choices=ATTENTIONS,
+        default=None,
+        help="attention kind; none = fixed context vector" + _default("attention"),
+    )
+    model.add_argument(
+        "--cell", choices=["gru", "lstm"], default=None, help="recurrent cell" + _default("cell")
+    )
+    model.add_argument(
+        "--embedding-dim", type=int, default=None, help="token embedding size" + _default("embedding_dim")
+    )
+    model.add_argument(
+        "--units",
+        type=int,
+        default=None,
+        help="recurrent units (per direction in the encoder)" + _default("units"),
+    )
+    model.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help="recurrent layers in encoder and decoder" + _default("layers"),
+    )
+    model.add_argument(
+        "--unidirectional",
+        action="store_true",
+        default=None,
+        help="forward-only encoder (default: bidirectional)",
+    )
     model.add_argument("--dropout", type=float, default=None, help="dropout rate" + _default("dropout"))
-    model.add_argument("--input-feeding", action="store_true", default=None,
-                       help="Luong input feeding")
+    model.add_argument("--input-feeding", action="store_true", default=None, help="Luong input feeding")
     fit = p.add_argument_group("training")
-    fit.add_argument("--epochs", type=int, default=None,
-                     help="train until N epochs are done in all (with --resume: continues to N)"
-                     + _default("epochs"))
-    fit.add_argument("--batch-size", type=int, default=None,
-                     help="sentence pairs per batch" + _default("batch_size"))
-    fit.add_argument("--learning-rate", type=float, default=None,
-                     help="Adam learning rate (default: 1e-3; with --resume: the run's own)")
-    fit.add_argument("--patience", type=int, default=None,
-                     help="early stopping after N epochs without val_loss improvement")
-    fit.add_argument("--seed", type=int, default=None,
-                     help="seed of weights, dropout and data order" + _default("seed"))
-    fit.add_argument("--max-steps", type=int, default=None, metavar="N",
-                     help="stop once the run made N optimizer steps in all (resumable)")
-    fit.add_argument("--max-minutes", type=float, default=None, metavar="M",
-                     help="stop this call after M minutes (resumable)")
-    fit.add_argument("--samples", type=int, default=None, metavar="N",
-                     help="validation sentences translated after each epoch, 0 = off"
-                     + _default("samples"))
+    fit.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="train until N epochs are done in all (with --resume: continues to N)" + _default("epochs"),
+    )
+    fit.add_argument(
+        "--batch-size", type=int, default=None, help="sentence pairs per batch" + _default("batch_size")
+    )
+    fit.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="Adam learning rate (default: 1e-3; with --resume: the run's own)",
+    )
+    fit.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="early stopping after N epochs without val_loss improvement",
+    )
+    fit.add_argument(
+        "--seed", type=int, default=None, help="seed of weights, dropout and data order" + _default("seed")
+    )
+    fit.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop once the run made N optimizer steps in all (resumable)",
+    )
+    fit.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="stop this call after M minutes (resumable)",
+    )
+    fit.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="validation sentences translated after each epoch, 0 = off" + _default("samples"),
+    )
     fit.add_argument("--output-dir", required=True, help="run directory (model, tokenizers, logs)")
-    fit.add_argument("--resume", action="store_true",
-                     help="continue the run in --output-dir where it stopped")
-    fit.add_argument("--backup-every", type=int, default=None, metavar="N",
-                     help="also back up every N batches, not only at epoch ends")
-    fit.add_argument("--distribute", choices=["none", "mirrored", "multi_worker"], default="none",
-                     help="tf.distribute strategy; multi_worker reads TF_CONFIG (default: none)")
+    fit.add_argument(
+        "--resume", action="store_true", help="continue the run in --output-dir where it stopped"
+    )
+    fit.add_argument(
+        "--backup-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also back up every N batches, not only at epoch ends",
+    )
+    fit.add_argument(
+        "--distribute",
+        choices=["none", "mirrored", "multi_worker"],
+        default="none",
+        help="tf.distribute strategy; multi_worker reads TF_CONFIG (default: none)",
+    )
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -116,16 +222,18 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="Sequence-to-sequence models with attention for Keras 3."
     )
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of every error")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of every error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_train(sub)
 
     p = sub.add_parser("translate", help="translate sentences (arguments or stdin)")
     p.add_argument("--model", required=True, help="a run directory or a SavedModel")
     p.add_argument("sentences", nargs="*", help="sentences; read from stdin when none")
-    p.add_argument("--replace-unknown", action="store_true",
-                   help="copy the most attended source word for each [UNK] (run directories)")
+    p.add_argument(
+        "--replace-unknown",
+        action="store_true",
+        help="copy the most attended source word for each [UNK] (run directories)",
+    )
     _add_decoding(p)
 
     p = sub.add_parser("evaluate", help="sacreBLEU BLEU and chrF against references")
@@ -139,15 +247,30 @@ def build_parser():
 
     p = sub.add_parser("export", help="write a TF Serving SavedModel or a LiteRT model")
     p.add_argument("--model", required=True, help="a run directory")
-    p.add_argument("--format", choices=["saved_model", "litert"], default="saved_model",
-                   help="export format (default: saved_model)")
-    p.add_argument("--output", required=True,
-                   help="saved_models/<name>/<version> (saved_model) or <name>.tflite (litert)")
-    p.add_argument("--quantization", choices=["none", "dynamic", "float16"], default="none",
-                   help="LiteRT weight quantization (default: none)")
-    p.add_argument("--max-source-length", type=int, default=None, metavar="N",
-                   help="longest source in tokens the export accepts; longer ones are cut "
-                   "(default: 128)")
+    p.add_argument(
+        "--format",
+        choices=["saved_model", "litert"],
+        default="saved_model",
+        help="export format (default: saved_model)",
+    )
+    p.add_argument(
+        "--output",
+        required=True,
+        help="saved_models/<name>/<version> (saved_model) or <name>.tflite (litert)",
+    )
+    p.add_argument(
+        "--quantization",
+        choices=["none", "dynamic", "float16"],
+        default="none",
+        help="LiteRT weight quantization (default: none)",
+    )
+    p.add_argument(
+        "--max-source-length",
+        type=int,
+        default=None,
+        metavar="N",
+        help="longest source in tokens the export accepts; longer ones are cut (default: 128)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing export")
     _add_decoding(p)
 
@@ -158,8 +281,10 @@ def build_parser():
     _add_decoding(p)
 
     p = sub.add_parser("demo", help="train on the dates task, translate, plot, export, check")
-    p.add_argument("--seconds", type=float, default=120.0,
-                   help="training time budget in seconds (default: 120)")
-    p.add_argument("--output-dir", default="saved_models",
-                   help="where the artifacts go (default: saved_models)")
+    p.add_argument(
+        "--seconds", type=float, default=120.0, help="training time budget in seconds (default: 120)"
+    )
+    p.add_argument(
+        "--output-dir", default="saved_models", help="where the artifacts go (default: saved_models)"
+    )
     return parser

@@ -57,8 +57,14 @@ def make_epochs(
         `tf.data.Dataset` of `({"source_ids", "target_ids"}, target_out_ids)`.
     """
     boundaries = _check_arguments(
-        source_texts, target_texts, batch_size, tokenize_batch_size, max_source_length,
-        max_target_length, bucket_by_length, bucket_boundaries,
+        source_texts,
+        target_texts,
+        batch_size,
+        tokenize_batch_size,
+        max_source_length,
+        max_target_length,
+        bucket_by_length,
+        bucket_boundaries,
     )
     for name, value in (("epochs", epochs), ("start_epoch", start_epoch), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -73,8 +79,15 @@ def make_epochs(
             lambda i: (tf.gather(sources, i), tf.gather(targets, i))
         )
         return batch_pairs(
-            pairs, source_tokenizer, target_tokenizer, batch_size, bucket_by_length,
-            max_source_length, max_target_length, boundaries, tokenize_batch_size,
+            pairs,
+            source_tokenizer,
+            target_tokenizer,
+            batch_size,
+            bucket_by_length,
+            max_source_length,
+            max_target_length,
+            boundaries,
+            tokenize_batch_size,
         )
 
     ds = tf.data.Dataset.range(start_epoch, max(epochs, start_epoch)).flat_map(one_epoch)

@@ -47,10 +47,13 @@ def _decode(data, path, errors):
         column = offset - (data.rfind(b"\n", 0, offset) + 1)
         bad = data[error.start : error.end].hex(" ")
         raise CorpusEncodingError(
-            "utf-8", data, error.start, error.end,
+            "utf-8",
+            data,
+            error.start,
+            error.end,
             f"{os.fspath(path)} is not valid UTF-8: line {line}, byte offset {offset} "
             f"(byte {column} of the line): {bad} ({error.reason}). Convert the file "
-            "to UTF-8, or replace such bytes with U+FFFD (errors=\"replace\", "
+            'to UTF-8, or replace such bytes with U+FFFD (errors="replace", '
             "keras-s2s train --encoding-errors replace)",
         ) from None
 
@@ -117,10 +120,7 @@ def _read_tsv_bytes(path, member):
         names = [n for n in archive.namelist() if not n.endswith("/")]
         if member is None:
             candidates = [
-                n
-                for n in names
-                if n.endswith((".txt", ".tsv"))
-                and not os.path.basename(n).startswith("_")
+                n for n in names if n.endswith((".txt", ".tsv")) and not os.path.basename(n).startswith("_")
             ]
             if len(candidates) != 1:
                 raise ValueError(
@@ -130,8 +130,7 @@ def _read_tsv_bytes(path, member):
             member = candidates[0]
         if member not in names:
             raise ValueError(
-                f"No member {member!r} in {path!r}. Members: {names}. "
-                f"Received: member={member!r}"
+                f"No member {member!r} in {path!r}. Members: {names}. Received: member={member!r}"
             )
         return archive.read(member)
 
@@ -179,15 +178,10 @@ def load_tsv(path, member=None, errors="strict"):
 def _count(name, value, total):
     """A split size given as a fraction of `total` or a number of pairs."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(
-            f"`{name}` must be a fraction in [0, 1) or a count. "
-            f"Received: {name}={value!r}"
-        )
+        raise ValueError(f"`{name}` must be a fraction in [0, 1) or a count. Received: {name}={value!r}")
     if isinstance(value, (float, np.floating)):
         if not 0.0 <= value < 1.0:
-            raise ValueError(
-                f"`{name}` as a fraction must be in [0, 1). Received: {name}={value}"
-            )
+            raise ValueError(f"`{name}` as a fraction must be in [0, 1). Received: {name}={value}")
         return int(round(value * total))
     if value < 0:
         raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
@@ -228,6 +222,4 @@ def split_pairs(sources, targets, val=0.1, test=0.1, seed=0):
         )
     order = np.random.default_rng(seed).permutation(total)
     parts = np.split(order, [total - n_val - n_test, total - n_test])
-    return tuple(
-        ([sources[i] for i in part], [targets[i] for i in part]) for part in parts
-    )
+    return tuple(([sources[i] for i in part], [targets[i] for i in part]) for part in parts)

@@ -50,9 +50,7 @@ def multi30k_dir(data_dir=None):
         root = os.environ.get(ENV_VAR)
         if root:  # a data root: always its multi30k/ subfolder
             return os.path.join(os.path.abspath(os.path.expanduser(root)), "multi30k")
-        keras_home = os.environ.get("KERAS_HOME") or os.path.join(
-            os.path.expanduser("~"), ".keras"
-        )
+        keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
         return os.path.join(keras_home, "datasets", "multi30k")
     data_dir = os.path.abspath(os.path.expanduser(os.fspath(data_dir)))
     nested = os.path.join(data_dir, "multi30k")
@@ -66,8 +64,11 @@ def _file(directory, stem, language):
     if os.path.isfile(path):
         return path
     return keras.utils.get_file(
-        fname=fname, origin=BASE_URL + fname, cache_subdir=directory,
-        file_hash=SHA256.get(fname), hash_algorithm="sha256",
+        fname=fname,
+        origin=BASE_URL + fname,
+        cache_subdir=directory,
+        file_hash=SHA256.get(fname),
+        hash_algorithm="sha256",
     )
 
 
@@ -96,20 +97,12 @@ def multi30k(split, source="de", target="en", data_dir=None):
     stem = SPLITS.get(split, split)
     if stem not in FILE_STEMS:
         raise ValueError(
-            f"`split` must be one of {sorted(SPLITS)} or {FILE_STEMS}. "
-            f"Received: split={split!r}"
+            f"`split` must be one of {sorted(SPLITS)} or {FILE_STEMS}. Received: split={split!r}"
         )
     for name, language in (("source", source), ("target", target)):
         if language not in LANGUAGES:
-            raise ValueError(
-                f"`{name}` must be one of {LANGUAGES}. Received: {name}={language!r}"
-            )
+            raise ValueError(f"`{name}` must be one of {LANGUAGES}. Received: {name}={language!r}")
     if source == target:
-        raise ValueError(
-            "`source` and `target` must differ. "
-            f"Received: source={source!r}, target={target!r}"
-        )
+        raise ValueError(f"`source` and `target` must differ. Received: source={source!r}, target={target!r}")
     directory = multi30k_dir(data_dir)
-    return load_parallel(
-        _file(directory, stem, source), _file(directory, stem, target)
-    )
+    return load_parallel(_file(directory, stem, source), _file(directory, stem, target))

@@ -15,8 +15,7 @@ def _check_positive_int(name, value, allow_none=False):
         return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(
-            f"`{name}` must be a positive int{' or None' if allow_none else ''}. "
-            f"Received: {name}={value!r}"
+            f"`{name}` must be a positive int{' or None' if allow_none else ''}. Received: {name}={value!r}"
         )
 
 
@@ -89,8 +88,14 @@ def make_dataset(
         "target_ids": (B, T) int32}, target_out_ids (B, T) int32)`.
     """
     boundaries = _check_arguments(
-        source_texts, target_texts, batch_size, tokenize_batch_size, max_source_length,
-        max_target_length, bucket_by_length, bucket_boundaries,
+        source_texts,
+        target_texts,
+        batch_size,
+        tokenize_batch_size,
+        max_source_length,
+        max_target_length,
+        bucket_by_length,
+        bucket_boundaries,
     )
     n = len(source_texts)
     ds = tf.data.Dataset.from_tensor_slices(
@@ -102,8 +107,15 @@ def make_dataset(
     if shuffle:
         ds = ds.shuffle(max(n, 1), seed=seed, reshuffle_each_iteration=True)
     ds = batch_pairs(
-        ds, source_tokenizer, target_tokenizer, batch_size, bucket_by_length,
-        max_source_length, max_target_length, boundaries, tokenize_batch_size,
+        ds,
+        source_tokenizer,
+        target_tokenizer,
+        batch_size,
+        bucket_by_length,
+        max_source_length,
+        max_target_length,
+        boundaries,
+        tokenize_batch_size,
     )
     ds = ds.prefetch(tf.data.AUTOTUNE)
     return ds if auto_shard_policy is None else shard_policy(ds, auto_shard_policy)
@@ -132,16 +144,12 @@ def batch_pairs(
             _ragged_ids(target_tokenizer, targets),
         )
 
-    ds = ds.batch(tokenize_batch_size).map(
-        tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-    )
+    ds = ds.batch(tokenize_batch_size).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.unbatch()
     if max_source_length is not None or max_target_length is not None:
         max_s = max_source_length or np.iinfo(np.int32).max
         max_t = max_target_length or np.iinfo(np.int32).max
-        ds = ds.filter(
-            lambda s, t: (tf.size(s) <= max_s) & (tf.size(t) <= max_t)
-        )
+        ds = ds.filter(lambda s, t: (tf.size(s) <= max_s) & (tf.size(t) <= max_t))
     ds = ds.map(
         lambda s, t: ({"source_ids": s, "target_ids": t[:-1]}, t[1:]),
         num_parallel_calls=tf.data.AUTOTUNE,
@@ -158,15 +166,18 @@ def batch_pairs(
 
 
 def _check_arguments(
-    source_texts, target_texts, batch_size, tokenize_batch_size, max_source_length,
-    max_target_length, bucket_by_length, bucket_boundaries,
+    source_texts,
+    target_texts,
+    batch_size,
+    tokenize_batch_size,
+    max_source_length,
+    max_target_length,
+    bucket_by_length,
+    bucket_boundaries,
 ):
     """Raises for bad `make_dataset` arguments; returns the bucket boundaries."""
     if isinstance(source_texts, str) or isinstance(target_texts, str):
-        raise ValueError(
-            "`source_texts` and `target_texts` must be lists of strings, "
-            "not a single string."
-        )
+        raise ValueError("`source_texts` and `target_texts` must be lists of strings, not a single string.")
     if len(source_texts) != len(target_texts):
         raise ValueError(
             "`source_texts` and `target_texts` must have the same length. "
@@ -179,8 +190,7 @@ def _check_arguments(
     _check_positive_int("max_target_length", max_target_length, allow_none=True)
     boundaries = [int(b) for b in bucket_boundaries]
     if bucket_by_length and (
-        not boundaries or any(b <= a for a, b in zip(boundaries, boundaries[1:]))
-        or boundaries[0] < 1
+        not boundaries or any(b <= a for a, b in zip(boundaries, boundaries[1:])) or boundaries[0] < 1
     ):
         raise ValueError(
             "`bucket_boundaries` must be a non-empty, strictly increasing list "

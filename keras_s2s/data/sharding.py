@@ -30,8 +30,7 @@ def shard_policy(dataset, policy="data"):
     if isinstance(policy, str):
         if policy not in AUTO_SHARD_POLICIES:
             raise ValueError(
-                f"`auto_shard_policy` must be one of {sorted(AUTO_SHARD_POLICIES)}. "
-                f"Received: {policy!r}"
+                f"`auto_shard_policy` must be one of {sorted(AUTO_SHARD_POLICIES)}. Received: {policy!r}"
             )
         policy = AUTO_SHARD_POLICIES[policy]
     options = tf.data.Options()

@@ -6,12 +6,8 @@ import numpy as np
 
 
 def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
-        value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (value < minimum):
+        raise ValueError(f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}")
 
 
 def reverse_symbols(vocab_size=20):
@@ -71,31 +67,81 @@ def reverse(n, seed=0, min_length=8, max_length=12, vocab_size=20):
 
 
 _MONTHS = {
-    "en": ["January", "February", "March", "April", "May", "June", "July",
-           "August", "September", "October", "November", "December"],
-    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-           "août", "septembre", "octobre", "novembre", "décembre"],
-    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli",
-           "August", "September", "Oktober", "November", "Dezember"],
-    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio",
-           "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "de": [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
 }
 _WEEKDAYS = {  # Monday first, as datetime.date.weekday()
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-           "Saturday", "Sunday"],
-    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
-           "dimanche"],
-    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag",
-           "Samstag", "Sonntag"],
-    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
-           "domingo"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "fr": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
 }
 
 
 def _fields(d):
     """Format fields of a `datetime.date` in every language."""
-    fields = {"d": d.day, "dd": f"{d.day:02d}", "mm": f"{d.month:02d}",
-              "m": d.month, "yyyy": d.year, "yy": f"{d.year % 100:02d}"}
+    fields = {
+        "d": d.day,
+        "dd": f"{d.day:02d}",
+        "mm": f"{d.month:02d}",
+        "m": d.month,
+        "yyyy": d.year,
+        "yy": f"{d.year % 100:02d}",
+    }
     for lang in _MONTHS:
         fields[f"month_{lang}"] = _MONTHS[lang][d.month - 1]
         fields[f"weekday_{lang}"] = _WEEKDAYS[lang][d.weekday()]
@@ -108,18 +154,18 @@ def _fields(d):
 # Name → format string; every one names day, month and year unambiguously
 # (numeric formats are always day first; two-digit years mean 1950-2049).
 DATE_FORMATS = {
-    "en_long": "{weekday_en} {d} {month_en} {yyyy}",   # Tuesday 25 January 2005
-    "en_us": "{month_en} {d}, {yyyy}",                 # January 25, 2005
-    "en_short": "{mon} {d}, {yyyy}",                   # jan 25, 2005
-    "en_day_first": "{d} {Mon} {yyyy}",                # 25 Jan 2005
-    "numeric_yy": "{dd}/{mm}/{yy}",                    # 25/01/05
-    "numeric_slash": "{d}/{m}/{yyyy}",                 # 25/1/2005
-    "fr_long": "{weekday_fr} {d} {month_fr} {yyyy}",   # mardi 25 janvier 2005
-    "fr": "le {d_fr} {month_fr} {yyyy}",               # le 1er mars 2005
-    "de_long": "{weekday_de}, {d}. {month_de} {yyyy}", # Dienstag, 25. Januar 2005
-    "de_numeric": "{dd}.{mm}.{yyyy}",                  # 25.01.2005
+    "en_long": "{weekday_en} {d} {month_en} {yyyy}",  # Tuesday 25 January 2005
+    "en_us": "{month_en} {d}, {yyyy}",  # January 25, 2005
+    "en_short": "{mon} {d}, {yyyy}",  # jan 25, 2005
+    "en_day_first": "{d} {Mon} {yyyy}",  # 25 Jan 2005
+    "numeric_yy": "{dd}/{mm}/{yy}",  # 25/01/05
+    "numeric_slash": "{d}/{m}/{yyyy}",  # 25/1/2005
+    "fr_long": "{weekday_fr} {d} {month_fr} {yyyy}",  # mardi 25 janvier 2005
+    "fr": "le {d_fr} {month_fr} {yyyy}",  # le 1er mars 2005
+    "de_long": "{weekday_de}, {d}. {month_de} {yyyy}",  # Dienstag, 25. Januar 2005
+    "de_numeric": "{dd}.{mm}.{yyyy}",  # 25.01.2005
     "es_long": "{weekday_es} {d} de {month_es} de {yyyy}",  # martes 25 de enero de 2005
-    "es": "{d} de {month_es} de {yyyy}",               # 25 de enero de 2005
+    "es": "{d} de {month_es} de {yyyy}",  # 25 de enero de 2005
 }
 
 
@@ -127,8 +173,7 @@ def format_date(date, format_name):
     """Writes `date` (a `datetime.date`) in the format `DATE_FORMATS[format_name]`."""
     if format_name not in DATE_FORMATS:
         raise ValueError(
-            f"`format_name` must be one of {sorted(DATE_FORMATS)}. "
-            f"Received: format_name={format_name!r}"
+            f"`format_name` must be one of {sorted(DATE_FORMATS)}. Received: format_name={format_name!r}"
         )
     return DATE_FORMATS[format_name].format(**_fields(date))
 
@@ -160,8 +205,7 @@ def dates(n, seed=0, formats=None):
     for name in names:
         if name not in DATE_FORMATS:
             raise ValueError(
-                f"Unknown date format. Expected one of {sorted(DATE_FORMATS)}. "
-                f"Received: formats={formats!r}"
+                f"Unknown date format. Expected one of {sorted(DATE_FORMATS)}. Received: formats={formats!r}"
             )
     first = datetime.date(1950, 1, 1)
     span = (datetime.date(2049, 12, 31) - first).days + 1

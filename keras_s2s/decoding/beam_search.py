@@ -49,9 +49,7 @@ class BeamSearch(DecodingStrategy):
 
     def __init__(self, beam_size=4, length_penalty=0.6, num_return_sequences=1):
         beam_size = validate_positive_int("beam_size", beam_size)
-        num_return_sequences = validate_positive_int(
-            "num_return_sequences", num_return_sequences
-        )
+        num_return_sequences = validate_positive_int("num_return_sequences", num_return_sequences)
         if num_return_sequences > beam_size:
             raise ValueError(
                 "`num_return_sequences` must be <= `beam_size` "
@@ -63,8 +61,7 @@ class BeamSearch(DecodingStrategy):
             or not length_penalty >= 0
         ):
             raise ValueError(
-                "`length_penalty` must be a number >= 0. "
-                f"Received: length_penalty={length_penalty!r}"
+                f"`length_penalty` must be a number >= 0. Received: length_penalty={length_penalty!r}"
             )
         self.beam_size = beam_size
         self.length_penalty = float(length_penalty)
@@ -135,16 +132,12 @@ class BeamSearch(DecodingStrategy):
             return {
                 "ids": tf.reshape(best_ids, [batch_size, length]),
                 "scores": tf.reshape(best_scores, [batch_size]),
-                "attention": tf.reshape(
-                    best_attention, [batch_size, length, source_length]
-                ),
+                "attention": tf.reshape(best_attention, [batch_size, length, source_length]),
             }
         return {
             "ids": tf.reshape(best_ids, [batch_size, n, length]),
             "scores": best_scores,
-            "attention": tf.reshape(
-                best_attention, [batch_size, n, length, source_length]
-            ),
+            "attention": tf.reshape(best_attention, [batch_size, n, length, source_length]),
         }
 
     def _penalty(self, lengths):

@@ -57,9 +57,7 @@ class DecodingStrategy:
         """Decode with this strategy; see `keras_s2s.decoding.dynamic_decode`."""
         from keras_s2s.decoding.dynamic_decode import dynamic_decode
 
-        return dynamic_decode(
-            step_fn, initial_state, memory, self, max_length=max_length, **kwargs
-        )
+        return dynamic_decode(step_fn, initial_state, memory, self, max_length=max_length, **kwargs)
 
     def initialize(self, batch_size, initial_state, memory):
         """Default: one decoding row per sentence, a zero running score."""
@@ -177,8 +175,7 @@ def _lookup(name, identifier):
     if cls is None:
         names = sorted(a for c in set(_REGISTRY.values()) for a in c.aliases)
         raise ValueError(
-            f"Unknown decoding strategy {name!r}. Expected one of {names}. "
-            f"Received: strategy={identifier!r}"
+            f"Unknown decoding strategy {name!r}. Expected one of {names}. Received: strategy={identifier!r}"
         )
     return cls
 

@@ -88,9 +88,7 @@ def dynamic_decode(
         batch_size = _infer_batch_size(memory, initial_state)
     batch_size = tf.cast(batch_size, tf.int32)
 
-    state, memory, num_rows, loop_state = strategy.initialize(
-        batch_size, initial_state, memory
-    )
+    state, memory, num_rows, loop_state = strategy.initialize(batch_size, initial_state, memory)
     width = 0 if attention_size is None else attention_size
     loop_vars = (
         tf.constant(0, tf.int32),  # t
@@ -124,16 +122,12 @@ def dynamic_decode(
         logits = tf.cast(logits, tf.float32)  # (N, V)
         new_state = tf.nest.pack_sequence_as(  # same nesting and dtypes as state
             state,
-            [
-                tf.cast(new, old.dtype)
-                for new, old in zip(tf.nest.flatten(new_state), tf.nest.flatten(state))
-            ],
+            [tf.cast(new, old.dtype) for new, old in zip(tf.nest.flatten(new_state), tf.nest.flatten(state))],
         )
-        new_tokens, parents, loop_state = strategy.step(
-            t, logits, finished, loop_state, end_id
-        )
+        new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
         column = row_index + tf.stack([0, t])  # (N, 2) = [n, t]: step t's cells
         if parents is not None:  # (N,) row that each new row continues
+
             def reorder(x):
                 return tf.gather(x, parents)
 
@@ -207,21 +201,15 @@ def _validate_max_length(max_length):
         )
     if isinstance(max_length, (int, np.integer)) and not isinstance(max_length, bool):
         if max_length < 1:
-            raise ValueError(
-                f"`max_length` must be >= 1. Received: max_length={max_length}"
-            )
+            raise ValueError(f"`max_length` must be >= 1. Received: max_length={max_length}")
         return int(max_length)
     if isinstance(max_length, (tf.Tensor, tf.Variable, np.ndarray)):
         max_length = tf.cast(tf.reshape(max_length, []), tf.int32)
         static = tf.get_static_value(max_length)
         if static is not None and static < 1:
-            raise ValueError(
-                f"`max_length` must be >= 1. Received: max_length={int(static)}"
-            )
+            raise ValueError(f"`max_length` must be >= 1. Received: max_length={int(static)}")
         return max_length
-    raise ValueError(
-        f"`max_length` must be a positive integer. Received: max_length={max_length!r}"
-    )
+    raise ValueError(f"`max_length` must be a positive integer. Received: max_length={max_length!r}")
 
 
 def _infer_batch_size(memory, initial_state):

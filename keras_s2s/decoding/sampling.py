@@ -44,18 +44,12 @@ class Sampling(DecodingStrategy):
 
     def __init__(self, temperature=1.0, top_k=None, seed=None):
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-            raise ValueError(
-                f"`temperature` must be a number > 0. Received: temperature={temperature!r}"
-            )
+            raise ValueError(f"`temperature` must be a number > 0. Received: temperature={temperature!r}")
         if not temperature > 0:
-            raise ValueError(
-                f"`temperature` must be > 0. Received: temperature={temperature!r}"
-            )
+            raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature!r}")
         if top_k is not None:
             if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-                raise ValueError(
-                    f"`top_k` must be None or an integer >= 1. Received: top_k={top_k!r}"
-                )
+                raise ValueError(f"`top_k` must be None or an integer >= 1. Received: top_k={top_k!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"`seed` must be None or an int. Received: seed={seed!r}")
         self.temperature = float(temperature)
@@ -92,9 +86,7 @@ class Sampling(DecodingStrategy):
             kth = tf.math.top_k(scaled, k=k).values[:, -1:]  # (N, 1)
             scaled = tf.where(scaled < kth, float("-inf"), scaled)  # (N, V)
         step_seed = tf.random.experimental.stateless_fold_in(seed, t)  # (2,)
-        token_ids = tf.random.stateless_categorical(
-            scaled, 1, seed=step_seed, dtype=tf.int32
-        )[:, 0]  # (N,)
+        token_ids = tf.random.stateless_categorical(scaled, 1, seed=step_seed, dtype=tf.int32)[:, 0]  # (N,)
         log_probs = tf.nn.log_softmax(logits)  # (N, V)
         picked = take_along_rows(log_probs, token_ids)  # (N,)
         scores = loop_state["scores"] + tf.where(finished, 0.0, picked)  # (N,)

@@ -21,8 +21,7 @@ def atomic_path(path, overwrite=False, is_dir=True):
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(
-            f"{path} already exists; pass overwrite=True to replace it. "
-            f"Received: overwrite={overwrite}"
+            f"{path} already exists; pass overwrite=True to replace it. Received: overwrite={overwrite}"
         )
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)

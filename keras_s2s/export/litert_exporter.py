@@ -91,8 +91,7 @@ def export_litert(
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(
-            f"`quantization` must be one of {QUANTIZATIONS}. "
-            f"Received: quantization={quantization!r}"
+            f"`quantization` must be one of {QUANTIZATIONS}. Received: quantization={quantization!r}"
         )
     if type(translator.strategy).__name__ == "Sampling":
         raise ValueError(

@@ -9,9 +9,7 @@ from keras_s2s.export.atomic import atomic_path
 from keras_s2s.export.translation_module import TranslationModule, check_translator_settings
 
 
-def export_saved_model(
-    translator, path, overwrite=False, max_source_length=None, max_target_length=None
-):
+def export_saved_model(translator, path, overwrite=False, max_source_length=None, max_target_length=None):
     """Writes `translator` as a SavedModel that TF Serving serves.
 
     Use the TF Serving layout `saved_models/<name>/<version>` for `path`
@@ -77,7 +75,9 @@ def check_exportable(translator):
     check_translator_settings(translator)
     model = translator.model
     if not model.built or not model.weights:
-        raise ValueError(f"The model is not built; train or call it before exporting. Received: model={model.name}")
+        raise ValueError(
+            f"The model is not built; train or call it before exporting. Received: model={model.name}"
+        )
     for side in ("source", "target"):
         tokenizer = getattr(translator, f"{side}_tokenizer")
         if getattr(tokenizer, "_vocabulary", None) is None:
@@ -98,7 +98,10 @@ def export_metadata(translator, module):
 
     metadata = {
         "keras_s2s_version": keras_s2s.__version__,
-        "strategy": {"class_name": type(translator.strategy).__name__, "config": translator.strategy.get_config()},
+        "strategy": {
+            "class_name": type(translator.strategy).__name__,
+            "config": translator.strategy.get_config(),
+        },
         "max_source_length": module.max_source_length,
         "max_target_length": module.max_target_length,
         "max_length": module.max_length,

@@ -57,7 +57,9 @@ class TranslationModule(tf.Module):
                 f"Received: max_target_length={max_target_length!r}"
             )
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f"`batch_size` must be a positive int or None. Received: batch_size={batch_size!r}")
+            raise ValueError(
+                f"`batch_size` must be a positive int or None. Received: batch_size={batch_size!r}"
+            )
         strategy = translator.strategy
         if getattr(strategy, "num_return_sequences", 1) != 1:
             raise ValueError(
@@ -83,7 +85,9 @@ class TranslationModule(tf.Module):
         if self.batch_size is None:
             out = self.decode(truncate(source_ids, self.max_source_length))
         else:
-            source_ids = check_rank(source_ids, 2, "`source_ids` must be a 2-D int32 tensor of shape (batch, length)")
+            source_ids = check_rank(
+                source_ids, 2, "`source_ids` must be a 2-D int32 tensor of shape (batch, length)"
+            )
             out = self.decode_in_slices(truncate(source_ids, self.max_source_length), with_attention=True)
         return {
             "target_ids": tf.identity(out["ids"], name="target_ids"),
@@ -94,7 +98,9 @@ class TranslationModule(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def translate_text(self, text):
         """`text` string `(B,)` → `translation` string `(B,)`, `score` float32 `(B,)`."""
-        text = check_rank(text, 1, "`text` must be a 1-D string tensor, a batch of sentences of shape (batch,)")
+        text = check_rank(
+            text, 1, "`text` must be a 1-D string tensor, a batch of sentences of shape (batch,)"
+        )
         source_ids = tf.cast(self.source_tokenizer(text), tf.int32)  # (B, S) 0-padded
         source_ids = truncate(source_ids, self.max_source_length)  # (B, S')
         if self.batch_size is None:
@@ -162,7 +168,9 @@ class TranslationModule(tf.Module):
             out = self.decode(source_ids[i * size : (i + 1) * size])  # (b, L_i), (b,), (b, L_i, S)
             length = tf.shape(out["ids"])[1]
             arrays = dict(arrays)
-            arrays["ids"] = arrays["ids"].write(i, tf.pad(out["ids"], [[0, 0], [0, cap - length]]))  # (b, cap)
+            arrays["ids"] = arrays["ids"].write(
+                i, tf.pad(out["ids"], [[0, 0], [0, cap - length]])
+            )  # (b, cap)
             arrays["scores"] = arrays["scores"].write(i, out["scores"])
             if with_attention:
                 attention = tf.pad(out["attention"], [[0, 0], [0, cap - length], [0, 0]])  # (b, cap, S)
@@ -265,7 +273,5 @@ def truncate(source_ids, max_length):
     lengths = tf.reduce_sum(tf.cast(tf.not_equal(source_ids, 0), tf.int32), axis=1)  # (B,)
     cut = source_ids[:, :max_length]  # (B, S')
     last = tf.equal(tf.range(tf.shape(cut)[1]), max_length - 1)  # (S',)
-    needs_end = tf.logical_and(
-        tf.expand_dims(last, 0), tf.expand_dims(lengths > max_length, 1)
-    )  # (B, S')
+    needs_end = tf.logical_and(tf.expand_dims(last, 0), tf.expand_dims(lengths > max_length, 1))  # (B, S')
     return tf.where(needs_end, tf.constant(END_ID, tf.int32), cut)  # (B, S')

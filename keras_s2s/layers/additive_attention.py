@@ -38,13 +38,9 @@ class AdditiveAttention(BaseAttention):
     def __init__(self, units, normalize=False, dropout=0.0, **kwargs):
         super().__init__(dropout=dropout, **kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive int. Received: units={units!r}"
-            )
+            raise ValueError(f"`units` must be a positive int. Received: units={units!r}")
         if not isinstance(normalize, bool):
-            raise ValueError(
-                f"`normalize` must be a bool. Received: normalize={normalize!r}"
-            )
+            raise ValueError(f"`normalize` must be a bool. Received: normalize={normalize!r}")
         self.units = units
         self.normalize = normalize
 
@@ -69,9 +65,7 @@ class AdditiveAttention(BaseAttention):
                 shape=(),
                 initializer=keras.initializers.Constant(math.sqrt(1.0 / self.units)),
             )
-            self.score_bias = self.add_weight(
-                name="score_bias", shape=(self.units,), initializer="zeros"
-            )
+            self.score_bias = self.add_weight(name="score_bias", shape=(self.units,), initializer="zeros")
 
     def project_keys(self, key):
         return ops.matmul(key, self.key_kernel)  # (B, Tv, units)

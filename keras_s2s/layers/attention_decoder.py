@@ -116,8 +116,7 @@ class AttentionDecoder(keras.layers.Layer):
             vocab_size, embedding_dim, mask_zero=True, name="embedding", dtype=self.dtype_policy
         )
         self.rnn_layers = [
-            rnn_layer(cell, units, name=f"{cell}_{i}", dtype=self.dtype_policy)
-            for i in range(num_layers)
+            rnn_layer(cell, units, name=f"{cell}_{i}", dtype=self.dtype_policy) for i in range(num_layers)
         ]
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
         self.attention_projection = None

@@ -54,10 +54,7 @@ class BaseAttention(keras.layers.Layer):
     def __init__(self, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                "`dropout` must be a float in [0, 1). "
-                f"Received: dropout={dropout!r}"
-            )
+            raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
         self.dropout = float(dropout)
         self.supports_masking = True
         self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)

@@ -34,9 +34,7 @@ class MultiplicativeAttention(BaseAttention):
     def __init__(self, score="general", scale=False, dropout=0.0, **kwargs):
         super().__init__(dropout=dropout, **kwargs)
         if score not in SCORES:
-            raise ValueError(
-                f"`score` must be one of {SCORES}. Received: score={score!r}"
-            )
+            raise ValueError(f"`score` must be one of {SCORES}. Received: score={score!r}")
         if not isinstance(scale, bool):
             raise ValueError(f"`scale` must be a bool. Received: scale={scale!r}")
         self.score_name = score
@@ -52,13 +50,9 @@ class MultiplicativeAttention(BaseAttention):
                 f"Received: query depth dq={dq}, key depth dk={dk}"
             )
         if self.score_name == "general":
-            self.kernel = self.add_weight(
-                name="kernel", shape=(dq, dk), initializer="glorot_uniform"
-            )
+            self.kernel = self.add_weight(name="kernel", shape=(dq, dk), initializer="glorot_uniform")
         if self.scale:
-            self.score_gain = self.add_weight(
-                name="score_gain", shape=(), initializer="ones"
-            )
+            self.score_gain = self.add_weight(name="score_gain", shape=(), initializer="ones")
 
     def project_keys(self, key):
         if self.score_name == "general":

@@ -23,15 +23,11 @@ def check_rnn_args(vocab_size, embedding_dim, units, cell, num_layers, dropout):
         ("num_layers", num_layers),
     ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(
-                f"`{name}` must be a positive int. Received: {name}={value!r}"
-            )
+            raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
     if cell not in CELLS:
         raise ValueError(f"`cell` must be one of {CELLS}. Received: cell={cell!r}")
     if not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(
-            f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
-        )
+        raise ValueError(f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}")
 
 
 @keras.saving.register_keras_serializable(package="keras_s2s")
@@ -100,9 +96,7 @@ class RNNEncoder(keras.layers.Layer):
         for i in range(num_layers):
             layer = rnn_layer(cell, units, name=f"{cell}_{i}", dtype=self.dtype_policy)
             if self.bidirectional:
-                layer = keras.layers.Bidirectional(
-                    layer, name=f"bidirectional_{i}", dtype=self.dtype_policy
-                )
+                layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}", dtype=self.dtype_policy)
             self.rnn_layers.append(layer)
         self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
         self.bridges = []

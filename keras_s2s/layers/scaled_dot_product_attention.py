@@ -38,22 +38,15 @@ class ScaledDotProductAttention(BaseAttention):
     the weights have shape `(B, H, Tq, Tv)` (`(B, H, Tv)` for a single step).
     """
 
-    def __init__(
-        self, num_heads=1, key_dim=None, dropout=0.0, use_causal_mask=False, **kwargs
-    ):
+    def __init__(self, num_heads=1, key_dim=None, dropout=0.0, use_causal_mask=False, **kwargs):
         super().__init__(dropout=dropout, **kwargs)
         if not _positive_int(num_heads):
-            raise ValueError(
-                f"`num_heads` must be a positive int. Received: num_heads={num_heads!r}"
-            )
+            raise ValueError(f"`num_heads` must be a positive int. Received: num_heads={num_heads!r}")
         if key_dim is not None and not _positive_int(key_dim):
-            raise ValueError(
-                f"`key_dim` must be a positive int or None. Received: key_dim={key_dim!r}"
-            )
+            raise ValueError(f"`key_dim` must be a positive int or None. Received: key_dim={key_dim!r}")
         if not isinstance(use_causal_mask, bool):
             raise ValueError(
-                "`use_causal_mask` must be a bool. "
-                f"Received: use_causal_mask={use_causal_mask!r}"
+                f"`use_causal_mask` must be a bool. Received: use_causal_mask={use_causal_mask!r}"
             )
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -82,9 +75,7 @@ class ScaledDotProductAttention(BaseAttention):
         self.query_kernel = self.add_weight(
             name="query_kernel", shape=(dq, *shape), initializer="glorot_uniform"
         )
-        self.key_kernel = self.add_weight(
-            name="key_kernel", shape=(dk, *shape), initializer="glorot_uniform"
-        )
+        self.key_kernel = self.add_weight(name="key_kernel", shape=(dk, *shape), initializer="glorot_uniform")
         self.value_kernel = self.add_weight(
             name="value_kernel", shape=(dv, *shape), initializer="glorot_uniform"
         )

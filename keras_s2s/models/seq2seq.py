@@ -131,9 +131,7 @@ class Seq2Seq(keras.Model):
         if optimizer == "default":
             optimizer = keras.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0)
         if loss == "default":
-            loss = keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, ignore_class=PAD_ID
-            )
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
         if metrics == "default":
             metrics = [MaskedTokenAccuracy(pad_id=PAD_ID)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
@@ -233,9 +231,7 @@ class Seq2Seq(keras.Model):
             # it here costs three eager ops (~0.1 ms) per call.
             inputs = strategy.call_inputs()
             values = [tf.constant(inputs[name], tf.int64) for name in sorted(inputs)]
-            return self._compiled_generate(strategy, jit_compile)(
-                source_ids, max_length or 0, *values
-            )
+            return self._compiled_generate(strategy, jit_compile)(source_ids, max_length or 0, *values)
         if max_length is None:
             max_length = _default_max_length(source_ids)
         max_length = tf.convert_to_tensor(max_length, tf.int32)
@@ -243,9 +239,7 @@ class Seq2Seq(keras.Model):
 
     def _generate(self, source_ids, max_length, strategy):
         encoder_outputs, encoder_state = self.encoder(source_ids, training=False)
-        return self.decode_encoded(
-            source_ids, encoder_outputs, encoder_state, strategy, max_length
-        )
+        return self.decode_encoded(source_ids, encoder_outputs, encoder_state, strategy, max_length)
 
     def decode_encoded(self, source_ids, encoder_outputs, encoder_state, strategy, max_length):
         """Decodes from an encoding of `source_ids` (graph-mode building block).
@@ -296,8 +290,7 @@ class Seq2Seq(keras.Model):
         source_ids = tf.convert_to_tensor(source_ids)
         if not source_ids.dtype.is_integer:
             raise ValueError(
-                "`source_ids` must be integer token ids. "
-                f"Received: source_ids.dtype={source_ids.dtype.name}"
+                f"`source_ids` must be integer token ids. Received: source_ids.dtype={source_ids.dtype.name}"
             )
         if source_ids.shape.rank != 2:
             raise ValueError(

@@ -16,12 +16,8 @@ def _check_bool(name, value):
 
 
 def _check_int(name, value, minimum, note=""):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
-        value < minimum
-    ):
-        raise ValueError(
-            f"`{name}` must be an int >= {minimum} {note}. Received: {name}={value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (value < minimum):
+        raise ValueError(f"`{name}` must be an int >= {minimum} {note}. Received: {name}={value!r}")
 
 
 class BaseTokenizer(keras.layers.Layer):
@@ -152,9 +148,7 @@ class BaseTokenizer(keras.layers.Layer):
             input_signature=[tf.TensorSpec([None], tf.string)],
         )
         counts = vocab_lib.count_units(split, texts)
-        vocabulary = cls._vocabulary_from_counts(
-            counts, vocab_size, min_frequency, **learn_kwargs
-        )
+        vocabulary = cls._vocabulary_from_counts(counts, vocab_size, min_frequency, **learn_kwargs)
         return cls(vocabulary=vocabulary, **kwargs)
 
     @classmethod
@@ -211,9 +205,7 @@ class BaseTokenizer(keras.layers.Layer):
         if self.max_length is not None:
             ids = ids[:, : self.max_length - 2]
         column = tf.ones([ids.nrows(), 1], tf.int32)
-        return tf.concat(
-            [column * vocab_lib.START_ID, ids, column * vocab_lib.END_ID], axis=1
-        )
+        return tf.concat([column * vocab_lib.START_ID, ids, column * vocab_lib.END_ID], axis=1)
 
     def compute_output_spec(self, inputs):
         shape = tuple(inputs.shape)
@@ -290,15 +282,11 @@ class BaseTokenizer(keras.layers.Layer):
             ids = ids.to_tensor(default_value=vocab_lib.PAD_ID)
         rank = ids.shape.rank
         if rank is None or rank == 0:
-            raise ValueError(
-                f"Token ids must have a known rank >= 1. Received: shape={ids.shape}"
-            )
+            raise ValueError(f"Token ids must have a known rank >= 1. Received: shape={ids.shape}")
         outer_shape = tf.shape(ids)[:-1]
         # Explicit row count: with L = 0, a -1 would be ambiguous.
         ids = tf.reshape(ids, [tf.reduce_prod(outer_shape), tf.shape(ids)[-1]])
-        before_end = tf.equal(
-            tf.cumsum(tf.cast(tf.equal(ids, vocab_lib.END_ID), tf.int32), axis=1), 0
-        )
+        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(ids, vocab_lib.END_ID), tf.int32), axis=1), 0)
         keep = before_end & (ids != vocab_lib.PAD_ID) & (ids != vocab_lib.START_ID)
         tokens = tf.ragged.boolean_mask(ids, keep)
         text = self._join(tf.ragged.map_flat_values(self._gather_tokens, tokens))
@@ -308,7 +296,11 @@ class BaseTokenizer(keras.layers.Layer):
         config = super().get_config()
         config.pop("trainable", None)
         config.pop("dtype", None)
-        config.update(vocabulary=self._vocabulary, lowercase=self.lowercase,
-                      normalization=self.normalization, max_length=self.max_length,
-                      ragged=self.ragged)
+        config.update(
+            vocabulary=self._vocabulary,
+            lowercase=self.lowercase,
+            normalization=self.normalization,
+            max_length=self.max_length,
+            ragged=self.ragged,
+        )
         return config

@@ -68,8 +68,7 @@ class SubwordTokenizer(BaseTokenizer):
     ):
         if language is not None and language not in text_ops.LANGUAGES:
             raise ValueError(
-                f"`language` must be one of {text_ops.LANGUAGES} or None. "
-                f"Received: language={language!r}"
+                f"`language` must be one of {text_ops.LANGUAGES} or None. Received: language={language!r}"
             )
         if (
             isinstance(max_bytes_per_word, bool)
@@ -124,9 +123,7 @@ class SubwordTokenizer(BaseTokenizer):
         return cls._train(texts, vocab_size, min_frequency, learn_kwargs, kwargs)
 
     @classmethod
-    def _vocabulary_from_counts(
-        cls, counts, vocab_size, min_frequency, max_unique_chars=1000
-    ):
+    def _vocabulary_from_counts(cls, counts, vocab_size, min_frequency, max_unique_chars=1000):
         counts = [
             (word, n)
             for word, n in sorted(counts.items())
@@ -145,13 +142,13 @@ class SubwordTokenizer(BaseTokenizer):
         )
         if len(vocabulary) <= vocab_size:
             return vocabulary
+
         # The learner may overshoot when its threshold search runs out; drop
         # the rarest multi-character pieces, keeping every single character
         # (and its ## form) so that no known character becomes [UNK].
         def is_char(token):
             return len(token) == 1 or (
-                token.startswith(SUFFIX_INDICATOR)
-                and len(token) == len(SUFFIX_INDICATOR) + 1
+                token.startswith(SUFFIX_INDICATOR) and len(token) == len(SUFFIX_INDICATOR) + 1
             )
 
         essential = [t for t in vocabulary if t in vocab_lib.SPECIAL_TOKENS or is_char(t)]

@@ -68,9 +68,7 @@ def normalize_text(texts, normalization="NFKC", lowercase=False):
     Returns:
         A `tf.string` tensor of the same shape.
     """
-    texts = tf.strings.unicode_transcode(
-        texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
-    )
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
     if normalization:
         texts = tf_text.normalize_utf8(texts, normalization)
     if lowercase:
@@ -93,9 +91,7 @@ def split_words(texts, split_punctuation=True):
         `tf.RaggedTensor` of strings, shape `(B, None)`.
     """
     if split_punctuation:
-        return tf_text.regex_split(
-            texts, WHITESPACE_REGEX + "|" + PUNCTUATION_REGEX, PUNCTUATION_REGEX
-        )
+        return tf_text.regex_split(texts, WHITESPACE_REGEX + "|" + PUNCTUATION_REGEX, PUNCTUATION_REGEX)
     return tf_text.regex_split(texts, WHITESPACE_REGEX)
 
 
@@ -123,9 +119,7 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
     flat = tokens.flat_values
     row_ids = tokens.value_rowids()
     starts = tokens.row_starts()
-    position = tf.range(tf.size(flat, out_type=tf.int64)) - tf.gather(
-        starts, row_ids
-    )
+    position = tf.range(tf.size(flat, out_type=tf.int64)) - tf.gather(starts, row_ids)
     is_first = tf.equal(position, 0)
     attach = tf.zeros_like(is_first)
     text = flat
@@ -153,17 +147,13 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         next_starts_digit = tf.concat([starts_digit[1:], [False]], 0)
         row_length = tf.gather(tokens.row_lengths(), row_ids)
         has_next = position + 1 < row_length
-        digit_sep = (
-            is_sep & ~is_first & _shift(ends_digit, 1) & next_starts_digit & has_next
-        )
+        digit_sep = is_sep & ~is_first & _shift(ends_digit, 1) & next_starts_digit & has_next
         # Initials: a period between single-letter words (J.P., U.S.A., e.g.).
         letter = _match(flat, r"\p{L}")
         if suffix_indicator:  # a letter followed by a piece of its word is no initial
             letter = letter & ~(tf.concat([is_suffix[1:], [False]], 0) & has_next)
         next_letter = tf.concat([letter[1:], [False]], 0)
-        initial_sep = (
-            _match(flat, r"\.") & ~is_first & _shift(letter, 1) & next_letter & has_next
-        )
+        initial_sep = _match(flat, r"\.") & ~is_first & _shift(letter, 1) & next_letter & has_next
         attach = attach | (
             is_close
             | is_both
@@ -173,6 +163,4 @@ def join_tokens(tokens, language="en", suffix_indicator=None):
         )
     separator = tf.where(is_first | attach, "", " ")
     pieces = tf.strings.join([separator, text])
-    return tf.strings.unsorted_segment_join(
-        pieces, row_ids, num_segments=tokens.nrows()
-    )
+    return tf.strings.unsorted_segment_join(pieces, row_ids, num_segments=tokens.nrows())

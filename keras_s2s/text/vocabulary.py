@@ -40,9 +40,7 @@ def validate_vocabulary(vocabulary):
     tokens = [t.decode("utf-8") if isinstance(t, bytes) else t for t in vocabulary]
     for token in tokens:
         if not isinstance(token, str):
-            raise ValueError(
-                f"Vocabulary tokens must be strings. Received: token={token!r}"
-            )
+            raise ValueError(f"Vocabulary tokens must be strings. Received: token={token!r}")
     if tuple(tokens[:4]) != SPECIAL_TOKENS:
         tokens = list(SPECIAL_TOKENS) + tokens
     seen = set()
@@ -71,9 +69,7 @@ def write_vocabulary(vocabulary, path):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=".vocab-", suffix=".tmp", dir=directory
-    )
+    fd, tmp_path = tempfile.mkstemp(prefix=".vocab-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write("".join(token + "\n" for token in vocabulary))
@@ -142,8 +138,7 @@ def text_batches(texts, batch_size=1024):
             texts = texts.batch(batch_size)
         elif spec.shape.rank != 1:
             raise ValueError(
-                "`texts` dataset elements must be scalars or vectors. "
-                f"Received: element_spec={spec}"
+                f"`texts` dataset elements must be scalars or vectors. Received: element_spec={spec}"
             )
         yield from texts
         return
@@ -166,9 +161,7 @@ def count_units(split_fn, texts):
     counts = collections.Counter()
     for batch in text_batches(texts):
         counts.update(split_fn(batch).flat_values.numpy().tolist())
-    return collections.Counter(
-        {unit.decode("utf-8"): count for unit, count in counts.items()}
-    )
+    return collections.Counter({unit.decode("utf-8"): count for unit, count in counts.items()})
 
 
 def vocabulary_from_counts(counts, vocab_size=None, min_frequency=1):
@@ -183,11 +176,7 @@ def vocabulary_from_counts(counts, vocab_size=None, min_frequency=1):
         `list` of `str`: special tokens, then units by decreasing count (ties
         in code point order).
     """
-    units = [
-        (unit, n)
-        for unit, n in counts.items()
-        if n >= min_frequency and unit not in SPECIAL_TOKENS
-    ]
+    units = [(unit, n) for unit, n in counts.items() if n >= min_frequency and unit not in SPECIAL_TOKENS]
     units.sort(key=lambda item: (-item[1], item[0]))
     if vocab_size is not None:
         units = units[: vocab_size - len(SPECIAL_TOKENS)]

@@ -52,13 +52,11 @@ class WordTokenizer(BaseTokenizer):
     ):
         if not isinstance(split_punctuation, bool):
             raise ValueError(
-                "`split_punctuation` must be a bool. "
-                f"Received: split_punctuation={split_punctuation!r}"
+                f"`split_punctuation` must be a bool. Received: split_punctuation={split_punctuation!r}"
             )
         if language is not None and language not in text_ops.LANGUAGES:
             raise ValueError(
-                f"`language` must be one of {text_ops.LANGUAGES} or None. "
-                f"Received: language={language!r}"
+                f"`language` must be one of {text_ops.LANGUAGES} or None. Received: language={language!r}"
             )
         self.split_punctuation = split_punctuation
         self.language = language
@@ -96,7 +94,5 @@ class WordTokenizer(BaseTokenizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {"split_punctuation": self.split_punctuation, "language": self.language}
-        )
+        config.update({"split_punctuation": self.split_punctuation, "language": self.language})
         return config

@@ -187,8 +187,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         name = f"ckpt-{step}.weights.h5"
         _replace(os.path.join(self.backup_dir, name), self.model.save_weights)
         metadata = {
-            "epoch": self._epoch, "steps_in_epoch": step - self._epoch_start_step,
-            "step": step, "weights": name, "state": state,
+            "epoch": self._epoch,
+            "steps_in_epoch": step - self._epoch_start_step,
+            "step": step,
+            "weights": name,
+            "state": state,
         }
 
         def write_metadata(tmp):

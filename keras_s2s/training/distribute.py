@@ -97,7 +97,7 @@ def check_same_on_all_workers(strategy, values, what):
     per_replica = strategy.run(lambda: tf.constant(np.concatenate([pieces, pieces**2], 0)))
     total = strategy.reduce("SUM", per_replica, axis=None).numpy()
     n = strategy.num_replicas_in_sync
-    sums, squares = total[: len(pieces)], total[len(pieces):]
+    sums, squares = total[: len(pieces)], total[len(pieces) :]
     if not np.array_equal(n * squares, sums**2):
         raise RuntimeError(
             f"The workers disagree on {what}; they must be given the same data and "
@@ -133,8 +133,10 @@ def multi_worker_fit(model):
     def reduce_per_replica(values, strategy, reduction):
         def one(value):
             local = strategy.experimental_local_results(value)[0]
-            if reduction in ("auto", "mean") and getattr(local, "shape", None) is not None and (
-                local.shape.rank == 0
+            if (
+                reduction in ("auto", "mean")
+                and getattr(local, "shape", None) is not None
+                and (local.shape.rank == 0)
             ):
                 return strategy.reduce("MEAN", value, axis=None)
             return original_reduce(value, strategy, reduction)
@@ -145,8 +147,11 @@ def multi_worker_fit(model):
         if iterator is not None:
             for _, _, it in iterator:
                 data_batch = tree.map_structure(
-                    lambda v: strategy.experimental_local_results(v)[0]
-                    if isinstance(v, tf.distribute.DistributedValues) else v,
+                    lambda v: (
+                        strategy.experimental_local_results(v)[0]
+                        if isinstance(v, tf.distribute.DistributedValues)
+                        else v
+                    ),
                     next(it),
                 )
                 break

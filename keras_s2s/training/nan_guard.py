@@ -35,7 +35,6 @@ class NaNGuard(keras.callbacks.Callback):
             )
 
 
-
 def after_nan(output_dir, backup):
     """The message on where the last good state is after a NaN stop.
 
@@ -50,11 +49,12 @@ def after_nan(output_dir, backup):
     if os.path.exists(os.path.join(output_dir, MODEL_FILE)):
         kept.append(f"{os.path.join(output_dir, MODEL_FILE)} is the best model so far")
     if backup is not None:
-        where = (f"epoch {backup['epoch'] + 1}, batch {backup['steps_in_epoch']}"
-                 if backup["steps_in_epoch"] else f"end of epoch {backup['epoch']}")
-        kept.append(
-            f"backup/ holds the last good training state ({where}, step {backup['step']})"
+        where = (
+            f"epoch {backup['epoch'] + 1}, batch {backup['steps_in_epoch']}"
+            if backup["steps_in_epoch"]
+            else f"end of epoch {backup['epoch']}"
         )
+        kept.append(f"backup/ holds the last good training state ({where}, step {backup['step']})")
     if not kept:
         return "No epoch finished with a finite loss: nothing was kept."
     return "; ".join(kept) + ". Continue with --resume and a lower --learning-rate."

@@ -45,8 +45,7 @@ def write_settings(directory, settings):
 def holds_run(directory):
     """Whether `directory` already holds (the start of) a training run."""
     return any(
-        os.path.exists(os.path.join(directory, name))
-        for name in (MODEL_FILE, SETTINGS_FILE, BACKUP_DIR)
+        os.path.exists(os.path.join(directory, name)) for name in (MODEL_FILE, SETTINGS_FILE, BACKUP_DIR)
     )
 
 
@@ -135,8 +134,13 @@ def latest_saved_model(directory):
     """`directory` if it is a SavedModel, else its highest numeric version subdirectory."""
     if is_saved_model(directory):
         return directory
-    versions = [
-        int(name) for name in os.listdir(directory)
-        if name.isdigit() and is_saved_model(os.path.join(directory, name))
-    ] if os.path.isdir(directory) else []
+    versions = (
+        [
+            int(name)
+            for name in os.listdir(directory)
+            if name.isdigit() and is_saved_model(os.path.join(directory, name))
+        ]
+        if os.path.isdir(directory)
+        else []
+    )
     return os.path.join(directory, str(max(versions))) if versions else None

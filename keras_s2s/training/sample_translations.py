@@ -45,12 +45,9 @@ class SampleTranslations(keras.callbacks.Callback):
     def _lines(self, epoch):
         from keras_s2s.translator import Translator
 
-        translator = Translator(
-            self.model, self.source_tokenizer, self.target_tokenizer, strategy="greedy"
-        )
+        translator = Translator(self.model, self.source_tokenizer, self.target_tokenizer, strategy="greedy")
         hypotheses = translator(self.sources)
         lines = [f"Epoch {epoch + 1}, greedy translations of validation sentences:"]
         for source, hypothesis, reference in zip(self.sources, hypotheses, self.references):
-            lines += [f"  source:     {source}", f"  model:      {hypothesis}",
-                      f"  reference:  {reference}"]
+            lines += [f"  source:     {source}", f"  model:      {hypothesis}", f"  reference:  {reference}"]
         return "\n".join(lines)

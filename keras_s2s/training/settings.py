@@ -23,19 +23,43 @@ MODEL_DEFAULTS = {
 DATA_KEYS = ("source", "target", "tsv", "tsv_reverse", "val_source", "val_target", "val_split")
 #: Settings that define a run: a resume that changes one is refused.
 FIXED = (
-    "tokenizer", "vocab_size", "lowercase", "model", "batch_size", "seed",
-    "max_train_tokens", "max_pairs", "val_split", "encoding_errors",
+    "tokenizer",
+    "vocab_size",
+    "lowercase",
+    "model",
+    "batch_size",
+    "seed",
+    "max_train_tokens",
+    "max_pairs",
+    "val_split",
+    "encoding_errors",
 )
 #: The flag of each setting, for messages.
 FLAGS = {
-    "tokenizer": "--tokenizer", "vocab_size": "--vocab-size", "lowercase": "--lowercase",
-    "batch_size": "--batch-size", "seed": "--seed", "max_train_tokens": "--max-train-tokens",
-    "max_pairs": "--max-pairs", "val_split": "--val-split", "encoding_errors": "--encoding-errors",
-    "epochs": "--epochs", "learning_rate": "--learning-rate", "patience": "--patience",
-    "backup_every": "--backup-every", "max_steps": "--max-steps", "max_minutes": "--max-minutes",
-    "samples": "--samples", "embedding_dim": "--embedding-dim", "units": "--units",
-    "cell": "--cell", "bidirectional": "--unidirectional", "num_layers": "--layers",
-    "dropout": "--dropout", "attention": "--attention", "input_feeding": "--input-feeding",
+    "tokenizer": "--tokenizer",
+    "vocab_size": "--vocab-size",
+    "lowercase": "--lowercase",
+    "batch_size": "--batch-size",
+    "seed": "--seed",
+    "max_train_tokens": "--max-train-tokens",
+    "max_pairs": "--max-pairs",
+    "val_split": "--val-split",
+    "encoding_errors": "--encoding-errors",
+    "epochs": "--epochs",
+    "learning_rate": "--learning-rate",
+    "patience": "--patience",
+    "backup_every": "--backup-every",
+    "max_steps": "--max-steps",
+    "max_minutes": "--max-minutes",
+    "samples": "--samples",
+    "embedding_dim": "--embedding-dim",
+    "units": "--units",
+    "cell": "--cell",
+    "bidirectional": "--unidirectional",
+    "num_layers": "--layers",
+    "dropout": "--dropout",
+    "attention": "--attention",
+    "input_feeding": "--input-feeding",
 }
 
 
@@ -96,15 +120,21 @@ class TrainSettings:
                 f"{sorted(MODEL_DEFAULTS)}. Received: model={self.model!r}"
             )
         self.model = {**MODEL_DEFAULTS, **self.model}
-        for name in ("epochs", "batch_size", "patience", "max_pairs", "max_train_tokens",
-                     "backup_every", "max_steps"):
+        for name in (
+            "epochs",
+            "batch_size",
+            "patience",
+            "max_pairs",
+            "max_train_tokens",
+            "backup_every",
+            "max_steps",
+        ):
             value = getattr(self, name)
             minimum = 0 if name == "epochs" else 1
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < minimum):
-                raise ValueError(
-                    f"{FLAGS[name]} must be an int >= {minimum}. Received: {name}={value!r}"
-                )
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < minimum
+            ):
+                raise ValueError(f"{FLAGS[name]} must be an int >= {minimum}. Received: {name}={value!r}")
         for name in ("learning_rate", "max_minutes"):
             value = getattr(self, name)
             if value is not None and not value > 0:
@@ -150,8 +180,7 @@ class TrainSettings:
             if differences:
                 raise SettingsMismatch(
                     "The run was started with other settings; --resume continues a run "
-                    "as it was started (use a new --output-dir for new settings): "
-                    + "; ".join(differences)
+                    "as it was started (use a new --output-dir for new settings): " + "; ".join(differences)
                 )
         return settings
 
@@ -163,7 +192,8 @@ class TrainSettings:
             if name == "model":
                 found += [
                     _describe(key, theirs.get(key), value)
-                    for key, value in mine.items() if theirs.get(key) != value
+                    for key, value in mine.items()
+                    if theirs.get(key) != value
                 ]
             elif mine != theirs:
                 found.append(_describe(name, theirs, mine))

@@ -50,8 +50,16 @@ TrainResult.__doc__ = """What `train` returns. `stopped`: why training ended: `"
 _Progress = collections.namedtuple("_Progress", ["epoch", "steps_in_epoch", "step", "backup"])
 
 
-def train(output_dir, train_pairs, val_pairs=None, settings=None, resume=False,
-          strategy=None, verbose=1, print_fn=print):
+def train(
+    output_dir,
+    train_pairs,
+    val_pairs=None,
+    settings=None,
+    resume=False,
+    strategy=None,
+    verbose=1,
+    print_fn=print,
+):
     """Trains a `Seq2Seq` with `model.fit` and writes everything to `output_dir`.
 
     `output_dir` gets `model.keras` (best validation loss), the tokenizers,
@@ -97,9 +105,7 @@ def train(output_dir, train_pairs, val_pairs=None, settings=None, resume=False,
             f"with several workers. Received: max_minutes={settings.max_minutes}"
         )
     settings.data_fingerprint = {"train": fingerprint(train_pairs), "val": fingerprint(val_pairs)}
-    source_tokenizer, target_tokenizer = _prepare(
-        output_dir, settings, train_pairs, resume, strategy, worker
-    )
+    source_tokenizer, target_tokenizer = _prepare(output_dir, settings, train_pairs, resume, strategy, worker)
     progress = _progress(output_dir, settings, resume, print_fn)
     done = _finished(output_dir, settings, progress, val_pairs)
     if done:
@@ -112,13 +118,23 @@ def train(output_dir, train_pairs, val_pairs=None, settings=None, resume=False,
     if progress.backup is None and progress.step:
         _continue_without_backup(output_dir, model, progress, print_fn)
     # Only the chief writes the run directory; other workers write a scratch copy.
-    write_dir = output_dir if worker["is_chief"] else tempfile.mkdtemp(
-        prefix=f"keras_s2s_worker{worker['task_id']}_"
+    write_dir = (
+        output_dir if worker["is_chief"] else tempfile.mkdtemp(prefix=f"keras_s2s_worker{worker['task_id']}_")
     )
     try:
         history, stopped = _fit(
-            model, settings, output_dir, write_dir, train_data, steps_per_epoch, val_data,
-            val_pairs, (source_tokenizer, target_tokenizer), progress, strategy, verbose,
+            model,
+            settings,
+            output_dir,
+            write_dir,
+            train_data,
+            steps_per_epoch,
+            val_data,
+            val_pairs,
+            (source_tokenizer, target_tokenizer),
+            progress,
+            strategy,
+            verbose,
             print_fn,
         )
     finally:
@@ -141,8 +157,7 @@ def _prepare(output_dir, settings, train_pairs, resume, strategy, worker):
         if differences:
             raise rd.RunDirectoryError(
                 f"{output_dir} was trained with other settings or data; --resume continues "
-                "a run as it was started (use a new --output-dir instead): "
-                + "; ".join(differences)
+                "a run as it was started (use a new --output-dir instead): " + "; ".join(differences)
             )
         source_tokenizer, target_tokenizer = rd.load_tokenizers(output_dir)
     else:
@@ -154,7 +169,9 @@ def _prepare(output_dir, settings, train_pairs, resume, strategy, worker):
                     "or choose a new output directory."
                 )
         source_tokenizer, target_tokenizer = build_tokenizers(
-            *train_pairs, kind=settings.tokenizer, vocab_size=settings.vocab_size,
+            *train_pairs,
+            kind=settings.tokenizer,
+            vocab_size=settings.vocab_size,
             lowercase=settings.lowercase,
         )
         if worker["is_chief"]:
@@ -162,7 +179,8 @@ def _prepare(output_dir, settings, train_pairs, resume, strategy, worker):
     if worker["is_chief"]:
         rd.write_settings(output_dir, settings)
     check_same_on_all_workers(
-        strategy, "\n".join(source_tokenizer.vocabulary + ["|"] + target_tokenizer.vocabulary),
+        strategy,
+        "\n".join(source_tokenizer.vocabulary + ["|"] + target_tokenizer.vocabulary),
         "the tokenizer vocabularies",
     )
     return source_tokenizer, target_tokenizer
@@ -196,26 +214,34 @@ def _finished(output_dir, settings, progress, val_pairs):
     """The message for a run with nothing left to train, else None."""
     where = f"{output_dir}: the run is finished"
     if progress.epoch >= settings.epochs:
-        return (f"{where}: {progress.epoch} of {settings.epochs} epochs done ({progress.step} "
-                f"steps). Pass --epochs N with N > {progress.epoch} to train further.")
+        return (
+            f"{where}: {progress.epoch} of {settings.epochs} epochs done ({progress.step} "
+            f"steps). Pass --epochs N with N > {progress.epoch} to train further."
+        )
     if settings.max_steps is not None and progress.step >= settings.max_steps:
-        return (f"{where}: {progress.step} steps done (--max-steps {settings.max_steps}). "
-                "Pass a larger --max-steps to train further.")
+        return (
+            f"{where}: {progress.step} steps done (--max-steps {settings.max_steps}). "
+            "Pass a larger --max-steps to train further."
+        )
     if settings.patience and val_pairs is not None and progress.steps_in_epoch == 0:
         rows = read_history(os.path.join(output_dir, rd.HISTORY_FILE))[: progress.epoch]
         wait, _, best_epoch = replay(rows, "val_loss")
         if rows and wait >= settings.patience:
-            return (f"{where}: stopped early after epoch {progress.epoch} (no val_loss "
-                    f"improvement since epoch {best_epoch + 1}, --patience "
-                    f"{settings.patience}). Pass a larger --patience to train further.")
+            return (
+                f"{where}: stopped early after epoch {progress.epoch} (no val_loss "
+                f"improvement since epoch {best_epoch + 1}, --patience "
+                f"{settings.patience}). Pass a larger --patience to train further."
+            )
     return None
 
 
 # === 2. Data ===
 def _datasets(settings, train_pairs, val_pairs, source_tokenizer, target_tokenizer, start_epoch):
     kwargs = dict(
-        batch_size=settings.batch_size, max_source_length=settings.max_train_tokens,
-        max_target_length=settings.max_train_tokens, auto_shard_policy="data",
+        batch_size=settings.batch_size,
+        max_source_length=settings.max_train_tokens,
+        max_target_length=settings.max_train_tokens,
+        auto_shard_policy="data",
     )
     tokenizers = (source_tokenizer, target_tokenizer)
     first = make_epochs(*train_pairs, *tokenizers, epochs=1, seed=settings.seed, **kwargs)
@@ -223,12 +249,16 @@ def _datasets(settings, train_pairs, val_pairs, source_tokenizer, target_tokeniz
     if steps_per_epoch == 0:
         raise ValueError(
             f"No training pairs are left to train on ({len(train_pairs[0])} given"
-            + (f", --max-train-tokens {settings.max_train_tokens}" if settings.max_train_tokens
-               else "") + ")."
+            + (f", --max-train-tokens {settings.max_train_tokens}" if settings.max_train_tokens else "")
+            + ")."
         )
     train_data = make_epochs(
-        *train_pairs, *tokenizers, epochs=settings.epochs, start_epoch=start_epoch,
-        seed=settings.seed, **kwargs,
+        *train_pairs,
+        *tokenizers,
+        epochs=settings.epochs,
+        start_epoch=start_epoch,
+        seed=settings.seed,
+        **kwargs,
     )
     val_data = None
     if val_pairs is not None and len(val_pairs[0]):
@@ -259,20 +289,37 @@ def _continue_without_backup(output_dir, model, progress, print_fn):
     model.set_weights(rd.load_model(os.path.join(output_dir, rd.MODEL_FILE)).get_weights())
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(progress.step)
-    print_fn(f"{output_dir} has no backup/ (written by an older keras_s2s): continuing from "
-             "model.keras, the best model, with a new optimizer state.")
+    print_fn(
+        f"{output_dir} has no backup/ (written by an older keras_s2s): continuing from "
+        "model.keras, the best model, with a new optimizer state."
+    )
 
 
 # === 4. Fit ===
-def _fit(model, settings, output_dir, write_dir, train_data, steps_per_epoch, val_data,
-         val_pairs, tokenizers, progress, strategy, verbose, print_fn):
+def _fit(
+    model,
+    settings,
+    output_dir,
+    write_dir,
+    train_data,
+    steps_per_epoch,
+    val_data,
+    val_pairs,
+    tokenizers,
+    progress,
+    strategy,
+    verbose,
+    print_fn,
+):
     rows = read_history(os.path.join(output_dir, rd.HISTORY_FILE))[: progress.epoch]
     monitor = "val_loss" if val_data is not None else "loss"
     nan_guard = NaNGuard(print_fn)
     budget = RunBudget(settings.max_steps, settings.max_minutes)
     backup = AtomicBackupAndRestore(
-        os.path.join(output_dir, rd.BACKUP_DIR), save_freq=settings.backup_every or "epoch",
-        delete_checkpoint=False, strategy=strategy,
+        os.path.join(output_dir, rd.BACKUP_DIR),
+        save_freq=settings.backup_every or "epoch",
+        delete_checkpoint=False,
+        strategy=strategy,
     )
     tensorboard = keras.callbacks.TensorBoard(os.path.join(write_dir, "logs"), write_graph=False)
     # Order matters at epoch ends: the history row is written before the backup.
@@ -284,8 +331,9 @@ def _fit(model, settings, output_dir, write_dir, train_data, steps_per_epoch, va
     ]
     if settings.samples and val_pairs is not None and worker_info(strategy)["is_chief"]:
         n = settings.samples
-        callbacks.append(SampleTranslations(val_pairs[0][:n], val_pairs[1][:n], *tokenizers,
-                                            print_fn=print_fn))
+        callbacks.append(
+            SampleTranslations(val_pairs[0][:n], val_pairs[1][:n], *tokenizers, print_fn=print_fn)
+        )
     early_stopping = None
     if settings.patience and val_data is not None:
         early_stopping = ResumableEarlyStopping("val_loss", settings.patience, rows)
@@ -297,9 +345,14 @@ def _fit(model, settings, output_dir, write_dir, train_data, steps_per_epoch, va
     try:
         with multi_worker_fit(model):
             history = model.fit(
-                train_data, validation_data=val_data, epochs=settings.epochs,
-                initial_epoch=progress.epoch, steps_per_epoch=steps_per_epoch, shuffle=False,
-                callbacks=callbacks, verbose=verbose,
+                train_data,
+                validation_data=val_data,
+                epochs=settings.epochs,
+                initial_epoch=progress.epoch,
+                steps_per_epoch=steps_per_epoch,
+                shuffle=False,
+                callbacks=callbacks,
+                verbose=verbose,
             )
     except BudgetReached:
         backup.save_now(every_worker=True)  # max_steps: the same step on every worker
@@ -310,8 +363,10 @@ def _fit(model, settings, output_dir, write_dir, train_data, steps_per_epoch, va
         raise
     if budget.reason is not None:
         stopped = "budget"
-        print_fn(f"Training stopped: {budget.reason} at step {backup._iterations()}. "
-                 "backup/ holds this state; continue with --resume.")
+        print_fn(
+            f"Training stopped: {budget.reason} at step {backup._iterations()}. "
+            "backup/ holds this state; continue with --resume."
+        )
     if early_stopping is not None and early_stopping.stopped_epoch:
         stopped = "early_stopping"
     if nan_guard.stopped_at is not None:

@@ -1,4 +1,4 @@
-"""Attention layers, encoder and decoder."""
+"""Attention layers, encoders and decoders (RNN and Transformer)."""
 
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.attention_decoder import AttentionDecoder
@@ -6,3 +6,8 @@ from keras_s2s.layers.base_attention import BaseAttention
 from keras_s2s.layers.multiplicative_attention import MultiplicativeAttention
 from keras_s2s.layers.rnn_encoder import RNNEncoder
 from keras_s2s.layers.scaled_dot_product_attention import ScaledDotProductAttention
+from keras_s2s.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
+from keras_s2s.layers.transformer_decoder import TransformerDecoder
+from keras_s2s.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_s2s.layers.transformer_encoder import TransformerEncoder
+from keras_s2s.layers.transformer_encoder_block import TransformerEncoderBlock

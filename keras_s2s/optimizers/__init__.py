@@ -1,0 +1,3 @@
+"""Learning-rate schedules."""
+
+from keras_s2s.optimizers.inverse_square_root_schedule import InverseSquareRootSchedule

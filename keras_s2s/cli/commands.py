@@ -162,7 +162,7 @@ def translate(args):
 
 
 def evaluate(args):
-    from keras_s2s import evaluation
+    from keras_s2s.cli import evaluation
     from keras_s2s.data import read_lines
     from keras_s2s.files import write_json, write_text
 
@@ -214,7 +214,7 @@ def export(args):
 
 
 def attention(args):
-    from keras_s2s.plotting import plot_attention
+    from keras_s2s.translator import plot_attention
 
     translator = load_translator(args.model, args, allow_saved_model=False, purpose="an attention plot")
     result = translator.translate([args.sentence])

@@ -5,8 +5,8 @@ import os
 
 import tensorflow as tf
 
-from keras_s2s.export.atomic import atomic_path
 from keras_s2s.export.translation_module import TranslationModule, check_translator_settings
+from keras_s2s.files import atomic_path
 
 
 def export_saved_model(translator, path, overwrite=False, max_source_length=None, max_target_length=None):

@@ -25,7 +25,7 @@ def test_argmax_and_per_row_stop():
     """Each row follows its argmax path and stops at its own [END]."""
     step = TableStep(GARDEN_PATH, SHORT, LOOP)
     state, memory = step.initial([0, 1, 2], width=6)
-    out = GreedySearch()(step, state, memory, 5)  # max_length=5
+    out = dynamic_decode(step, state, memory, GreedySearch(), max_length=5)
 
     np.testing.assert_array_equal(
         out["ids"].numpy(),

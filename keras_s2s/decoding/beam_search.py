@@ -2,12 +2,9 @@
 
 import tensorflow as tf
 
-from keras_s2s.decoding.decoding_strategy import (
-    DecodingStrategy,
-    serializable,
-    tile_rows,
-    validate_positive_int,
-)
+from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
+from keras_s2s.decoding.row_ops import tile_rows
+from keras_s2s.decoding.validation import validate_positive_int
 
 
 @serializable
@@ -44,7 +41,6 @@ class BeamSearch(DecodingStrategy):
         `(B, n, L, S)`, sorted best first. Scores are length-normalized.
     """
 
-    aliases = ("beam", "beam_search")
     reorders_rows = True
 
     def __init__(self, beam_size=4, length_penalty=0.6, num_return_sequences=1):

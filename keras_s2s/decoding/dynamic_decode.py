@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_s2s.decoding.decoding_strategy import get
+from keras_s2s.decoding.registry import get
 
 
 def dynamic_decode(

@@ -20,7 +20,7 @@ class GreedySearch(DecodingStrategy):
 
     ```python
     strategy = keras_s2s.decoding.GreedySearch()
-    out = strategy(step_fn, initial_state, memory, max_length=20)
+    out = keras_s2s.decoding.dynamic_decode(step_fn, initial_state, memory, strategy, max_length=20)
     out["ids"]  # (B, L) int32
     ```
 
@@ -29,8 +29,6 @@ class GreedySearch(DecodingStrategy):
         "attention": (B, L, S) float32}`, the score being the sum of the
         log-probabilities of the emitted tokens, [END] included.
     """
-
-    aliases = ("greedy", "greedy_search")
 
     def step(self, t, logits, finished, loop_state, end_id):
         """Pick the argmax token; add its log-probability to unfinished rows.

@@ -2,11 +2,8 @@
 
 import tensorflow as tf
 
-from keras_s2s.decoding.decoding_strategy import (
-    DecodingStrategy,
-    serializable,
-    take_along_rows,
-)
+from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
+from keras_s2s.decoding.row_ops import take_along_rows
 
 
 @serializable
@@ -39,8 +36,6 @@ class Sampling(DecodingStrategy):
         `{"ids": (B, L) int32, "scores": (B,) float32,
         "attention": (B, L, S) float32}`.
     """
-
-    aliases = ("sampling", "sample", "random")
 
     def __init__(self, temperature=1.0, top_k=None, seed=None):
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):

@@ -1,4 +1,10 @@
-"""Attention layers, encoder and decoder."""
+"""Attention layers, encoder and decoder.
+
+The three attention layers share `BaseAttention`; `RNNEncoder` and
+`AttentionDecoder` compose them. Layers use `keras.ops` only: they import
+no TensorFlow (so they run on every Keras backend) and know no models,
+search, strings or files (tests/test_architecture.py checks the imports).
+"""
 
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.attention_decoder import AttentionDecoder

@@ -42,11 +42,24 @@ _TRAIN_OPTIONS = {
 
 
 def _strategy(args):
-    from keras_s2s.decoding import BeamSearch, GreedySearch
+    from keras_s2s.decoding import BeamSearch, GreedySearch, Sampling
 
     if args.strategy == "greedy":
-        return GreedySearch()
-    return BeamSearch(beam_size=args.beam_size, length_penalty=args.length_penalty)
+        return GreedySearch(min_length=args.min_length)
+    if args.strategy == "sampling":
+        return Sampling(
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            seed=args.seed,
+            min_length=args.min_length,
+        )
+    return BeamSearch(
+        beam_size=args.beam_size,
+        length_penalty=args.length_penalty,
+        coverage_penalty=args.coverage_penalty,
+        min_length=args.min_length,
+    )
 
 
 def load_translator(path, args, allow_saved_model=True, purpose=None):

@@ -36,7 +36,7 @@ def _add_decoding(parser, default="beam"):
     group = parser.add_argument_group("decoding")
     group.add_argument(
         "--strategy",
-        choices=["greedy", "beam"],
+        choices=["greedy", "beam", "sampling"],
         default=default,
         help=f"search strategy (default: {default})",
     )
@@ -44,6 +44,30 @@ def _add_decoding(parser, default="beam"):
     group.add_argument(
         "--length-penalty", type=float, default=0.6, help="GNMT length penalty alpha, 0 = none (default: 0.6)"
     )
+    group.add_argument(
+        "--coverage-penalty",
+        type=float,
+        default=0.0,
+        metavar="BETA",
+        help="beam search: GNMT coverage penalty beta, 0 = none (default: 0; GNMT used 0.2)",
+    )
+    group.add_argument(
+        "--min-length", type=int, default=0, metavar="N", help="no [END] before N target tokens (default: 0)"
+    )
+    group.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling: divides the logits (default: 1.0)"
+    )
+    group.add_argument(
+        "--top-k", type=int, default=None, metavar="K", help="sampling: among the K most likely tokens only"
+    )
+    group.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        metavar="P",
+        help="sampling: nucleus, the most likely tokens holding probability P",
+    )
+    group.add_argument("--seed", type=int, default=None, help="sampling: seed, for reproducible draws")
     group.add_argument(
         "--max-length",
         type=int,

@@ -32,6 +32,14 @@ class DecodingStrategy:
     - `finalize(ids, attention, finished, loop_state, batch_size)` → the
       output dict `{"ids", "scores", "attention"}`.
 
+    Before `step`, `process_logits(t, logits, end_id)` lets the base class
+    apply what every strategy shares: `min_length` (no [END] while fewer
+    than `min_length` tokens were generated: its logit is -inf, so the
+    others renormalize). A strategy that sets `needs_attention = True`
+    (beam search with a coverage penalty) gets `attention_size=` in
+    `initialize` and the step's attention weights `(N, S)` as
+    `step(..., attention=...)`.
+
     `loop_state` is a nested structure of tensors carried through the loop;
     tensors of rank >= 1 may change their leading dimension only.
 
@@ -50,10 +58,34 @@ class DecodingStrategy:
     #: parents without setting it still decodes correctly, only slower.
     reorders_rows = False
 
+    #: Set to True by a strategy whose `step` reads the attention weights.
+    needs_attention = False
+
+    #: Tokens generated before [END] may be (0: no constraint). Subclasses
+    #: take it as a constructor argument and return it in `get_config`.
+    min_length = 0
+
     def initialize(self, batch_size, initial_state, memory):
         """Default: one decoding row per sentence, a zero running score."""
         loop_state = {"scores": tf.zeros([batch_size], tf.float32)}  # (B,)
         return initial_state, memory, batch_size, loop_state
+
+    def process_logits(self, t, logits, end_id):
+        """`min_length`: [END] gets a -inf logit while `t < min_length`.
+
+        Args:
+            t: scalar int32, the step (= tokens generated so far).
+            logits: `(N, V)` float32.
+            end_id: the [END] id.
+
+        Returns:
+            `(N, V)` float32. TFLite builtin ops only.
+        """
+        if not self.min_length:
+            return logits
+        is_end = tf.equal(tf.range(tf.shape(logits)[1]), end_id)  # (V,)
+        blocked = tf.logical_and(t < self.min_length, is_end)  # (V,)
+        return tf.where(tf.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
 
     def step(self, t, logits, finished, loop_state, end_id):
         """Choose the tokens of step `t` (subclasses implement this).

@@ -24,3 +24,14 @@ def validate_positive_int(name, value, allow_none=False):
     if value < 1:
         raise ValueError(f"`{name}` must be >= 1. Received: {name}={value!r}")
     return int(value)
+
+
+def validate_min_length(min_length):
+    """Return `min_length` as an int; Keras-style ValueError unless it is >= 0."""
+    if (
+        isinstance(min_length, (bool, np.bool_))
+        or not isinstance(min_length, (int, np.integer))
+        or min_length < 0
+    ):
+        raise ValueError(f"`min_length` must be an integer >= 0. Received: min_length={min_length!r}")
+    return int(min_length)

@@ -133,7 +133,9 @@ def test_min_length_blocks_end_and_renormalizes():
     state, memory = step.initial([0], width=6)
     out = dynamic_decode(step, state, memory, GreedySearch(min_length=3), max_length=6)
     assert out["ids"].numpy().tolist() == [[A, C, B, END]]
-    np.testing.assert_allclose(out["scores"], [math.log(0.5 / 0.9) + math.log(0.8 / 0.9) + math.log(0.9)], rtol=1e-5)
+    np.testing.assert_allclose(
+        out["scores"], [math.log(0.5 / 0.9) + math.log(0.8 / 0.9) + math.log(0.9)], rtol=1e-5
+    )
     unconstrained = dynamic_decode(step, state, memory, GreedySearch(min_length=0), max_length=6)
     assert unconstrained["ids"].numpy().tolist() == [[A, C, END]]
 

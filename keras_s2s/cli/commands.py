@@ -77,7 +77,7 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
                 f"--model {path} is a SavedModel; {purpose} needs a training run directory "
                 "(model.keras and the tokenizers), the one the SavedModel was exported from."
             )
-        return SavedModelTranslator(saved_model)
+        return SavedModelTranslator(saved_model, max_length=getattr(args, "max_length", None))
     model, source_tokenizer, target_tokenizer, _ = load_run(path)
     return Translator(
         model,

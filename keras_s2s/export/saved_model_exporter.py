@@ -5,7 +5,8 @@ import os
 
 import tensorflow as tf
 
-from keras_s2s.export.translation_module import TranslationModule, check_translator_settings
+from keras_s2s.export.graph_checks import check_translator_settings
+from keras_s2s.export.translation_module import TranslationModule
 from keras_s2s.files import atomic_path
 
 
@@ -19,7 +20,15 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
       `[None]`, `score` float32 `[None]`;
     - `translate_ids`: `source_ids` int32 `[None, None]` → `target_ids` int32
       `[None, None]`, `score` float32 `[None]`, `attention` float32
-      `[None, None, None]`.
+      `[None, None, None]`;
+    - `translate_with_options`: `text` and `max_length` int32 `[]` (0, the
+      default TF Serving fills in when a request omits it: the export's
+      cap; N > 0: at most N target tokens, up to `max_target_length`) →
+      as `serving_default`.
+
+    Beam search with `num_return_sequences = n > 1` gives the `n` best per
+    sentence: `translation` / `score` `[None, n]`, `target_ids`
+    `[None, n, None]`, `attention` `[None, n, None, None]`, best first.
 
     The graph holds only TensorFlow and TensorFlow Text ops: it loads with
     `tf.saved_model.load` (after `import tensorflow_text`) where keras_s2s is
@@ -43,7 +52,7 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
 
     Raises:
         ValueError: an untrained model or tokenizer, `replace_unknown=True`,
-            `num_return_sequences > 1`, a bad limit, or a `max_target_length`
+            a bad limit, or a `max_target_length`
             that contradicts the translator's `max_length`.
         FileExistsError: `path` exists and `overwrite` is False.
     """
@@ -54,6 +63,10 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
     signatures = {
         "serving_default": module.translate_text.get_concrete_function(),
         "translate_ids": module.translate_ids.get_concrete_function(),
+        # The tf.function itself, not a concrete function: its default
+        # `max_length` is recorded in the SignatureDef, so TF Serving fills
+        # it in when a request leaves it out.
+        "translate_with_options": module.translate_text_with_options,
     }
     with atomic_path(path, overwrite=overwrite) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)

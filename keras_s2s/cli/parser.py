@@ -69,6 +69,11 @@ def _add_decoding(parser, default="beam"):
     )
     group.add_argument("--seed", type=int, default=None, help="sampling: seed, for reproducible draws")
     group.add_argument(
+        "--replace-unknown",
+        action="store_true",
+        help="copy the most attended source word for each [UNK] (run directories and SavedModel exports)",
+    )
+    group.add_argument(
         "--max-length",
         type=int,
         default=None,
@@ -253,11 +258,6 @@ def build_parser():
     p = sub.add_parser("translate", help="translate sentences (arguments or stdin)")
     p.add_argument("--model", required=True, help="a run directory or a SavedModel")
     p.add_argument("sentences", nargs="*", help="sentences; read from stdin when none")
-    p.add_argument(
-        "--replace-unknown",
-        action="store_true",
-        help="copy the most attended source word for each [UNK] (run directories)",
-    )
     _add_decoding(p)
 
     p = sub.add_parser("evaluate", help="sacreBLEU BLEU and chrF against references")

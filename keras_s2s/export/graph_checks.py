@@ -11,24 +11,27 @@ import tensorflow as tf
 from keras_s2s.text.vocabulary import END_ID
 
 
-def check_translator_settings(translator, max_target_length=None):
-    """Raises for a Translator setting the exported graphs cannot honour.
+def check_translator_settings(translator, max_target_length=None, strings_out=True):
+    """Raises for a Translator setting an exported graph cannot honour.
 
     Args:
         translator: a `keras_s2s.Translator`.
         max_target_length: the export's limit, if given: with the
             translator's `max_length` set it must be None or equal to it.
+        strings_out: whether the export returns strings (the SavedModel);
+            the LiteRT model returns ids only.
 
     Raises:
-        ValueError: `replace_unknown=True` (a text-level rewrite: the ids
-            outputs cannot carry copied source words), or a contradicting
+        ValueError: `replace_unknown=True` for an ids-only export (copied
+            source words are text, not ids), or a contradicting
             `max_target_length`.
     """
-    if getattr(translator, "replace_unknown", False):
+    if getattr(translator, "replace_unknown", False) and not strings_out:
         raise ValueError(
-            "Exported models do not implement `replace_unknown` (their ids "
-            "outputs cannot carry copied source words); export a Translator "
-            "with replace_unknown=False. Received: replace_unknown=True"
+            "The LiteRT model returns ids, which cannot carry copied source words: "
+            "`replace_unknown` works in the SavedModel (strings out) and in Python. "
+            "Export a Translator with replace_unknown=False, or apply the replacement "
+            "in the app from the returned attention. Received: replace_unknown=True"
         )
     max_length = getattr(translator, "max_length", None)
     if max_length is not None and max_target_length not in (None, max_length):

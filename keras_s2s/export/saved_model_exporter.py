@@ -36,8 +36,9 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
     translator's settings fixed at export time: its strategy (greedy, beam
     or sampling), its `max_length` (the target length cap) and its
     `batch_size` (sentences decoded at a time inside the graph, which also
-    bounds the memory of a large request); `replace_unknown=True` is
-    refused. An input of another rank than the signature's fails the call
+    bounds the memory of a large request) and `replace_unknown` (each [UNK]
+    of the strings output replaced by the most attended source token, as
+    the Translator does). An input of another rank than the signature's fails the call
     with an error naming the received rank and shape. Written atomically.
 
     Args:
@@ -51,8 +52,7 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
         The export path.
 
     Raises:
-        ValueError: an untrained model or tokenizer, `replace_unknown=True`,
-            a bad limit, or a `max_target_length`
+        ValueError: an untrained model or tokenizer, a bad limit, or a `max_target_length`
             that contradicts the translator's `max_length`.
         FileExistsError: `path` exists and `overwrite` is False.
     """
@@ -118,6 +118,7 @@ def export_metadata(translator, module):
         "max_source_length": module.max_source_length,
         "max_target_length": module.max_target_length,
         "max_length": module.max_length,
+        "replace_unknown": module.replace_unknown,
         "special_ids": {"[PAD]": 0, "[UNK]": 1, "[START]": 2, "[END]": 3},
         "model": translator.model.get_config(),
         "source_tokenizer": _tokenizer_settings(translator.source_tokenizer),

@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from keras_s2s.export.graph_checks import check_rank, check_translator_settings, truncate, used_width
 from keras_s2s.export.sliced_decode import decode_in_slices
+from keras_s2s.text.unknown_replacement import replace_unknown
 
 DEFAULT_MAX_SOURCE_LENGTH = 128
 # The default of a request's `max_length` (0: the export's cap), recorded in
@@ -35,8 +36,10 @@ class TranslationModule(tf.Module):
     truncated to their first `max_source_length - 1` ids plus [END].
 
     Args:
-        translator: a `keras_s2s.Translator`. `replace_unknown=True` is
-            refused (a text-level rewrite the ids graphs cannot return).
+        translator: a `keras_s2s.Translator`. With `replace_unknown=True`
+            the strings signatures copy the most attended source token into
+            each [UNK], as the Translator does (`text.unknown_replacement`);
+            an ids-only export (`strings_out=False`) refuses it.
         max_source_length: int >= 2; default 128.
         max_target_length: int >= 1; default `translator.max_length`, else
             `2 * max_source_length + 10`. With `translator.max_length` set it
@@ -45,11 +48,15 @@ class TranslationModule(tf.Module):
         batch_size: int or None: sentences decoded at a time inside the graph
             (the SavedModel passes `translator.batch_size`). None decodes the
             whole batch at once, without TensorList ops (the LiteRT graph).
+        strings_out: whether the strings signatures are exported (False for
+            LiteRT, whose model returns ids).
     """
 
-    def __init__(self, translator, max_source_length=None, max_target_length=None, batch_size=None):
+    def __init__(
+        self, translator, max_source_length=None, max_target_length=None, batch_size=None, strings_out=True
+    ):
         super().__init__(name="translation")
-        check_translator_settings(translator, max_target_length)
+        check_translator_settings(translator, max_target_length, strings_out)
         max_source_length = max_source_length or DEFAULT_MAX_SOURCE_LENGTH
         if not isinstance(max_source_length, int) or max_source_length < 2:
             raise ValueError(
@@ -75,6 +82,7 @@ class TranslationModule(tf.Module):
         self.target_tokenizer = translator.target_tokenizer
         self.strategy = translator.strategy
         self.num_return_sequences = getattr(translator.strategy, "num_return_sequences", 1)
+        self.replace_unknown = bool(getattr(translator, "replace_unknown", False))
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
         self.max_length = max_length  # None: 2 * S + 10 per batch
@@ -122,8 +130,14 @@ class TranslationModule(tf.Module):
         )
         source_ids = tf.cast(self.source_tokenizer(text), tf.int32)  # (B, S) 0-padded
         source_ids = truncate(source_ids, self.max_source_length)  # (B, S')
-        out = self.decode_rows(source_ids, requested, with_attention=False)  # (B*n, L)
-        translation = self.target_tokenizer.detokenize(out["ids"])  # (B*n,)
+        out = self.decode_rows(source_ids, requested, with_attention=self.replace_unknown)  # (B*n, L)
+        if self.replace_unknown:
+            sources = tf.repeat(source_ids, self.num_return_sequences, axis=0)  # (B*n, S)
+            translation = replace_unknown(
+                out["ids"], out["attention"], sources, self.source_tokenizer, self.target_tokenizer
+            )  # (B*n,)
+        else:
+            translation = self.target_tokenizer.detokenize(out["ids"])  # (B*n,)
         batch = tf.shape(text)[0]
         return {
             "translation": self.per_sentence(translation, batch),

@@ -369,3 +369,14 @@ def test_translator_settings_an_export_cannot_honour_are_refused(trained_reverse
     with pytest.raises(ValueError, match=r"Received: max_target_length=9, max_length=5"):
         capped.export_saved_model(tmp_path / "capped" / "1", max_target_length=9)
     assert not list(tmp_path.iterdir())
+
+
+def test_seeded_nucleus_sampling_gives_the_translators_strings(trained_reverse, tmp_path):
+    strategy = keras_s2s.decoding.Sampling(temperature=1.5, top_p=0.9, seed=11, min_length=2)
+    translator = keras_s2s.Translator(*trained_reverse, strategy=strategy)
+    sources = data.reverse(8, seed=53)[0]
+    expected = translator(sources)
+    assert expected != keras_s2s.Translator(*trained_reverse, strategy="greedy")(sources)  # it samples
+    path = translator.export_saved_model(tmp_path / "m" / "1")
+    served = tf.saved_model.load(path).signatures["serving_default"](text=tf.constant(sources))
+    assert [t.decode() for t in served["translation"].numpy()] == expected

@@ -296,7 +296,7 @@ def plot(results, path):
 
 def save_figure(figure, axes, title, path):
     """Legend on the first panel, the title, and the PNG written atomically."""
-    from keras_s2s.export.atomic import atomic_path
+    from keras_s2s.files import atomic_path
 
     axes[0].legend()
     figure.suptitle(title)

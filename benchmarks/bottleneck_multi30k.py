@@ -42,8 +42,8 @@ import tensorflow as tf  # noqa: E402
 from bottleneck import ATTENTIONS, matched_units, save_figure  # noqa: E402
 
 from keras_s2s import data  # noqa: E402
+from keras_s2s.cli.evaluation import score, score_by_length  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
-from keras_s2s.evaluation import score, score_by_length  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import build_tokenizers  # noqa: E402

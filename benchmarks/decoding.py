@@ -49,7 +49,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, decoding, text  # noqa: E402
-from keras_s2s.decoding.decoding_strategy import tile_rows  # noqa: E402
+from keras_s2s.decoding.row_ops import tile_rows  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402

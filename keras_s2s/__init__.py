@@ -9,5 +9,4 @@ __version__ = "0.1.0"
 
 from keras_s2s import data, decoding, export, layers, models, optimizers, text  # noqa: E402
 from keras_s2s.models import Seq2Seq, Transformer  # noqa: E402
-from keras_s2s.plotting import plot_attention  # noqa: E402
-from keras_s2s.translator import Translator  # noqa: E402
+from keras_s2s.translator import Translator, plot_attention  # noqa: E402

@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 from keras_s2s.layers import AdditiveAttention
 
@@ -93,3 +94,18 @@ def test_get_config_round_trip():
     layer = AdditiveAttention(units=7, normalize=True, dropout=0.25, name="att")
     clone = AdditiveAttention.from_config(layer.get_config())
     assert (clone.units, clone.normalize, clone.dropout, clone.name) == (7, True, 0.25, "att")
+
+
+Q = np.random.default_rng(1).normal(size=(2, 3, 6)).astype("float32")
+V = np.random.default_rng(2).normal(size=(2, 5, 4)).astype("float32")
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_shared_layer_checks(normalize, tmp_path):
+    run_layer_test(
+        lambda **kw: AdditiveAttention(units=7, normalize=normalize, **kw),
+        [Q, V],
+        call_kwargs={"return_attention_scores": True},
+        expected_output_shapes=[(2, 3, 4), (2, 3, 5)],
+        tmp_path=tmp_path,
+    )

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401
 from keras_s2s.layers import AttentionDecoder, MultiplicativeAttention, RNNEncoder
@@ -92,3 +93,17 @@ def test_a_causal_cross_attention_is_refused():
     with pytest.raises(ValueError, match=r"use_causal_mask=True\)"):
         AttentionDecoder(20, 8, 16, attention=ScaledDotProductAttention(use_causal_mask=True))
     AttentionDecoder(20, 8, 16, attention=ScaledDotProductAttention())  # the default is fine
+
+
+@pytest.mark.parametrize("config", [CONFIGS[0], CONFIGS[3]], ids=str)
+def test_shared_layer_checks(config, tmp_path):
+    outputs, state = _encode(config["cell"], config["num_layers"])
+    outputs, state = np.asarray(outputs), [np.asarray(s) for s in state]
+    run_layer_test(
+        lambda **kw: AttentionDecoder(12, 4, 8, **config, **kw),
+        [TGT, outputs, state],
+        call_kwargs={"training": False},
+        expected_output_shapes=[(2, 4, 12)],
+        mixed_precision_output_dtype="float32",  # the logits, by design
+        tmp_path=tmp_path,
+    )

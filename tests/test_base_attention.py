@@ -120,32 +120,15 @@ def test_dropout_applies_in_training_only(kind):
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 @KINDS
-def test_mixed_precision_policies(kind, policy):
+def test_masking_holds_under_mixed_precision(kind, policy):
+    # Closeness to float32, dtypes and the .keras round trip are checked by
+    # `run_layer_test` in each layer's own test file.
     layer = LAYERS[kind](dtype=policy)
     context, weights = layer(Q, V, value_mask=MASK, return_attention_scores=True)
-    assert context.dtype == policy.split("_")[1]
-    assert all(w.dtype == "float32" for w in layer.weights)
-    reference = LAYERS[kind]()
-    reference(Q, V)
-    reference.set_weights(layer.get_weights())
-    expected = reference(Q, V, value_mask=MASK)
-    tol = 2e-2 if policy == "mixed_float16" else 1e-1
-    np.testing.assert_allclose(np.asarray(context, "float32"), expected, atol=tol)
-    assert np.all(np.asarray(weights, "float32")[2] == 0)
+    weights = np.asarray(weights, "float32")
+    assert np.all(weights[0, ..., 3:] == 0) and np.all(weights[2] == 0)
+    np.testing.assert_allclose(weights[:2].sum(-1), 1.0, atol=1e-2)
     assert not np.isnan(np.asarray(context, "float32")).any()
-
-
-@KINDS
-def test_keras_file_round_trip(kind, tmp_path):
-    inputs = [keras.Input((None, 6)), keras.Input((None, 6))]
-    outputs = LAYERS[kind]()(*inputs)
-    model = keras.Model(inputs, outputs)
-    path = tmp_path / "attention.keras"
-    model.save(path)
-    restored = keras.models.load_model(path)
-    np.testing.assert_allclose(
-        model.predict([Q, V], verbose=0), restored.predict([Q, V], verbose=0), atol=1e-6
-    )
 
 
 def test_wrong_ranks_are_rejected():

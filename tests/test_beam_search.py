@@ -17,6 +17,7 @@ from decoding_fakes import (
     C,
     TableStep,
     V,
+    program,
     random_program,
 )
 
@@ -184,7 +185,13 @@ def test_bad_arguments(kwargs, message):
 def test_config_round_trip():
     strategy = BeamSearch(5, 1.0, 2)
     config = strategy.get_config()
-    assert config == {"beam_size": 5, "length_penalty": 1.0, "num_return_sequences": 2}
+    assert config == {
+        "beam_size": 5,
+        "length_penalty": 1.0,
+        "num_return_sequences": 2,
+        "coverage_penalty": 0.0,
+        "min_length": 0,
+    }
     assert BeamSearch.from_config(config) == strategy
     assert get({"class_name": "BeamSearch", "config": config}) == strategy
     assert get("beam") == BeamSearch()
@@ -195,3 +202,74 @@ def test_config_round_trip():
 
     assert get(keras.saving.serialize_keras_object(strategy)) == strategy
     assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(strategy)) == strategy
+
+
+def _coverage_step():
+    """First-order table plus an attention row per fed token over S = 2.
+
+    [a, END] (P = 0.55) attends [.5, .5] then [.9, .1]: coverage [1.4, .6];
+    [b, END] (P = 0.45) attends [.5, .5] twice: coverage [1, 1].
+    """
+    table = tf.constant(program({START: {A: 0.55, B: 0.45}, A: {END: 1.0}, B: {END: 1.0}})[0])  # (V, V)
+    rows = np.full([V, 2], 0.5, np.float32)
+    rows[A] = [0.9, 0.1]
+    attention = tf.constant(rows)  # (V, 2)
+
+    def step(token_ids, state, memory):
+        return tf.gather(table, token_ids), state + 1.0, tf.gather(attention, token_ids)
+
+    return step
+
+
+def test_coverage_penalty_prefers_the_hypothesis_that_covers_the_source():
+    step = _coverage_step()
+    state = tf.zeros([1, 1])
+    plain = dynamic_decode(step, state, (), BeamSearch(2, 0.0), max_length=3, attention_size=2)
+    assert plain["ids"].numpy().tolist() == [[A, END]]
+    np.testing.assert_allclose(plain["scores"], [math.log(0.55)], rtol=1e-5)
+    covered = BeamSearch(2, 0.0, num_return_sequences=2, coverage_penalty=1.0)
+    out = dynamic_decode(step, state, (), covered, max_length=3, attention_size=2)
+    assert out["ids"].numpy().tolist() == [[[B, END], [A, END]]]
+    # cp = beta * sum_i log(min(c_i, 1)): 0 for [1, 1], log(0.6) for [1.4, 0.6].
+    np.testing.assert_allclose(out["scores"], [[math.log(0.45), math.log(0.55) + math.log(0.6)]], rtol=1e-5)
+
+
+def test_coverage_penalty_leaves_never_attended_positions_out():
+    # The padding column of a (B, S) batch gets exactly 0 weight: no log(0).
+    step = _coverage_step()
+
+    def padded(token_ids, state, memory):
+        logits, state, attention = step(token_ids, state, memory)
+        return logits, state, tf.pad(attention, [[0, 0], [0, 1]])  # (N, 3), last column 0
+
+    out = dynamic_decode(
+        padded, tf.zeros([1, 1]), (), BeamSearch(2, 0.0, coverage_penalty=1.0), max_length=3, attention_size=3
+    )
+    assert out["ids"].numpy().tolist() == [[B, END]]
+    np.testing.assert_allclose(out["scores"], [math.log(0.45)], rtol=1e-5)
+
+
+def test_coverage_penalty_needs_attention_and_its_width():
+    step = _coverage_step()
+    strategy = BeamSearch(2, coverage_penalty=0.2)
+    with pytest.raises(ValueError, match="pass `attention_size`.*Received: attention_size=None"):
+        dynamic_decode(step, tf.zeros([1, 1]), (), strategy, max_length=3)
+
+    def no_attention(token_ids, state, memory):
+        logits, state, _ = step(token_ids, state, memory)
+        return logits, state, None
+
+    with pytest.raises(ValueError, match=r"a decoder without attention\). Received: attention=None"):
+        dynamic_decode(no_attention, tf.zeros([1, 1]), (), strategy, max_length=3, attention_size=2)
+    with pytest.raises(ValueError, match="Received: coverage_penalty=-0.1"):
+        BeamSearch(coverage_penalty=-0.1)
+
+
+@pytest.mark.parametrize("min_length", [0, 2, 3])
+def test_min_length_delays_end(min_length):
+    out, _ = decode(BeamSearch(3, 0.0, min_length=min_length), [0], tables=(SHORT,), max_length=6)
+    ids = out["ids"].numpy()[0].tolist()
+    first_end = ids.index(END) if END in ids else len(ids)  # SHORT loops on [UNK] once b, a are used
+    assert first_end >= min_length
+    if min_length == 0:
+        assert ids[:2] == [B, END]  # the unconstrained best

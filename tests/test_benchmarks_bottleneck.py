@@ -3,11 +3,13 @@
 import json
 import re
 
+import pytest
 from benchmark_runner import run_benchmark
 
 ATTENTIONS = ("none", "additive", "multiplicative", "scaled_dot")
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_prints_parameter_matched_models_and_length_buckets(tmp_path):
     out, png = tmp_path / "results.json", tmp_path / "bottleneck.png"
     stdout = run_benchmark("bottleneck", ["--quick", "--json", str(out), "--plot", str(png)])

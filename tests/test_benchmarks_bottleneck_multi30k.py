@@ -10,6 +10,7 @@ ATTENTIONS = ["none", "additive", "multiplicative", "scaled_dot"]
 
 
 @needs_multi30k
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_scores_parameter_matched_models_by_length_and_continues(tmp_path):
     out, png = tmp_path / "results.json", tmp_path / "bottleneck.png"
     args = ["--quick", "--data-dir", DATA, "--json", out]

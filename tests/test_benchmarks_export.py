@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
 from benchmark_runner import run_benchmark
 
 RUNTIMES = ["keras", "saved_model", "litert_float32", "litert_dynamic", "litert_float16"]
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_prints_the_table_and_writes_json(tmp_path):
     out = tmp_path / "results.json"
     stdout = run_benchmark(

@@ -15,6 +15,7 @@ RUNTIMES = (
 )
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_prints_rates_and_latencies_per_runtime(tmp_path):
     pytest.importorskip("ai_edge_litert")
     out = tmp_path / "results.json"

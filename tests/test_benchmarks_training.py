@@ -3,9 +3,11 @@
 import json
 import re
 
+import pytest
 from benchmark_runner import run_benchmark
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_prints_throughput_ratios_and_mfu(tmp_path):
     out = tmp_path / "results.json"
     stdout = run_benchmark("training", ["--quick", "--json", str(out)])

@@ -259,3 +259,39 @@ def test_saved_model_file_holds_weights_without_optimizer_state(run_dir):
         weights = archive.read("model.weights.h5")
     assert "model.weights.h5" in names
     assert b"optimizer" not in weights
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--strategy", "greedy", "--min-length", "2"], {"class": "GreedySearch", "min_length": 2}),
+        (
+            ["--coverage-penalty", "0.2", "--beam-size", "5"],
+            {"class": "BeamSearch", "coverage_penalty": 0.2, "beam_size": 5, "min_length": 0},
+        ),
+        (
+            [
+                "--strategy",
+                "sampling",
+                "--top-p",
+                "0.9",
+                "--top-k",
+                "20",
+                "--temperature",
+                "0.7",
+                "--seed",
+                "3",
+            ],
+            {"class": "Sampling", "top_p": 0.9, "top_k": 20, "temperature": 0.7, "seed": 3},
+        ),
+    ],
+)
+def test_decoding_flags_build_the_strategy(flags, expected):
+    from keras_s2s.cli.commands import _strategy
+    from keras_s2s.cli.parser import build_parser
+
+    args = build_parser().parse_args(["translate", "--model", "m", *flags])
+    strategy = _strategy(args)
+    assert type(strategy).__name__ == expected.pop("class")
+    config = strategy.get_config()
+    assert {k: config[k] for k in expected} == expected

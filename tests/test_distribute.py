@@ -49,6 +49,7 @@ def test_in_memory_data_is_sharded_by_data_and_files_by_file():
         distribute.shard_policy(lines, "rows")
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_mirrored_strategy_matches_one_device(tmp_path):
     """2 logical CPUs vs 1 device: same seed, same order, same global batch (32), 16 steps."""
     out = tmp_path / "report.json"
@@ -73,6 +74,7 @@ def test_mirrored_strategy_matches_one_device(tmp_path):
     assert variable["loss_diff"] < 1e-2 and variable["weight_diff"] < 1e-2
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_multi_worker_shards_data_and_matches_one_device(tmp_path):
     """Two worker processes on 127.0.0.1 (TF_CONFIG), one replica each."""
     out = tmp_path / "report.json"
@@ -124,6 +126,7 @@ TINY = [
 ]
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_cli_train_multi_worker_writes_one_run_directory(tmp_path):
     """`keras-s2s train --distribute multi_worker` on two workers, one --output-dir."""
     run = tmp_path / "run"
@@ -158,6 +161,7 @@ def test_cli_train_multi_worker_writes_one_run_directory(tmp_path):
     }
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_cli_train_mirrored(tmp_path):
     from keras_s2s import cli
 

@@ -25,7 +25,7 @@ def test_argmax_and_per_row_stop():
     """Each row follows its argmax path and stops at its own [END]."""
     step = TableStep(GARDEN_PATH, SHORT, LOOP)
     state, memory = step.initial([0, 1, 2], width=6)
-    out = GreedySearch()(step, state, memory, 5)  # max_length=5
+    out = dynamic_decode(step, state, memory, GreedySearch(), max_length=5)
 
     np.testing.assert_array_equal(
         out["ids"].numpy(),
@@ -108,7 +108,7 @@ def test_in_tf_function_with_unknown_batch():
 
 def test_config_and_get():
     strategy = GreedySearch()
-    assert strategy.get_config() == {}
+    assert strategy.get_config() == {"min_length": 0}
     assert GreedySearch.from_config({}) == strategy
     assert isinstance(get("greedy"), GreedySearch)
     assert isinstance(get("GreedySearch"), GreedySearch)
@@ -123,3 +123,24 @@ def test_unknown_name_raises():
         get(3)
     with pytest.raises(ValueError, match="Received: strategy="):
         get({"class_name": "Nucleus", "config": {}})
+
+
+def test_min_length_blocks_end_and_renormalizes():
+    # Greedy takes a, c, [END]; with min_length=3 [END] is blocked at steps
+    # 0-2 and the rest renormalizes: a (.5 / .9), c (.8 / .9), then c -> b
+    # (.2 / .2: ~1), then b -> [END] (.9) once it is allowed.
+    step = TableStep(GARDEN_PATH)
+    state, memory = step.initial([0], width=6)
+    out = dynamic_decode(step, state, memory, GreedySearch(min_length=3), max_length=6)
+    assert out["ids"].numpy().tolist() == [[A, C, B, END]]
+    np.testing.assert_allclose(
+        out["scores"], [math.log(0.5 / 0.9) + math.log(0.8 / 0.9) + math.log(0.9)], rtol=1e-5
+    )
+    unconstrained = dynamic_decode(step, state, memory, GreedySearch(min_length=0), max_length=6)
+    assert unconstrained["ids"].numpy().tolist() == [[A, C, END]]
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, None])
+def test_bad_min_length(value):
+    with pytest.raises(ValueError, match=f"Received: min_length={value!r}"):
+        GreedySearch(min_length=value)

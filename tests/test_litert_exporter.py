@@ -235,3 +235,25 @@ def test_an_unwritable_folder_is_refused_before_converting(trained_reverse, tmp_
     with pytest.raises(NotADirectoryError, match="a_file"):
         translator.export_litert(tmp_path / "a_file" / "m.tflite")
     assert [p.name for p in tmp_path.iterdir()] == ["a_file"]
+
+
+def test_coverage_penalty_min_length_and_n_best_in_every_runtime(trained_reverse, tmp_path):
+    # Keras generate == SavedModel == LiteRT (builtin ops only) with the knobs on.
+    strategy = BeamSearch(beam_size=3, coverage_penalty=0.2, min_length=4, num_return_sequences=2)
+    translator = keras_s2s.Translator(*trained_reverse, strategy=strategy)
+    source_ids = translator.source_tokenizer(SENTENCES[:20]).numpy()  # (20, S)
+    expected = translator.model.generate(source_ids, strategy, max_length=2 * source_ids.shape[1] + 10)
+    ids = np.asarray(expected["ids"])  # (20, 2, L)
+    assert ids.shape[:2] == (20, 2)
+    tflite = translator.export_litert(tmp_path / "knobs.tflite")
+    saved = translator.export_saved_model(tmp_path / "saved" / "1")
+    interpreter = _litert(tflite)
+    ops = {op["op_name"] for op in interpreter._get_ops_details()}
+    assert not [op for op in ops if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE")], ops
+    lite = interpreter.get_signature_runner("translate_ids")(source_ids=source_ids)
+    serving = tf.saved_model.load(saved).signatures["translate_ids"](source_ids=source_ids)
+    np.testing.assert_array_equal(serving["target_ids"], ids)
+    np.testing.assert_array_equal(lite["target_ids"], ids)
+    np.testing.assert_allclose(lite["score"], expected["scores"], atol=1e-4)
+    first_end = [list(row).index(3) if 3 in row else len(row) for row in ids.reshape(-1, ids.shape[2])]
+    assert min(first_end) >= 4  # min_length held

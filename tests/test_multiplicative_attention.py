@@ -3,6 +3,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 from keras_s2s.layers import MultiplicativeAttention
 
@@ -59,3 +60,18 @@ def test_get_config_round_trip():
     layer = MultiplicativeAttention(score="dot", scale=True, dropout=0.1)
     clone = MultiplicativeAttention.from_config(layer.get_config())
     assert (clone.score_name, clone.scale, clone.dropout) == ("dot", True, 0.1)
+
+
+Q = np.random.default_rng(1).normal(size=(2, 3, 6)).astype("float32")
+V = np.random.default_rng(2).normal(size=(2, 5, 6)).astype("float32")
+
+
+@pytest.mark.parametrize("score, scale", [("dot", False), ("general", True)])
+def test_shared_layer_checks(score, scale, tmp_path):
+    run_layer_test(
+        lambda **kw: MultiplicativeAttention(score, scale=scale, **kw),
+        [Q, V],
+        call_kwargs={"return_attention_scores": True},
+        expected_output_shapes=[(2, 3, 6), (2, 3, 5)],
+        tmp_path=tmp_path,
+    )

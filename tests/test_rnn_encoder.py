@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 from keras_s2s.layers import RNNEncoder
 
@@ -47,12 +48,6 @@ def test_sequence_outputs_carry_the_source_mask_in_functional_api():
     np.testing.assert_array_equal(model(SRC), SRC != 0)
 
 
-def test_get_config_round_trip():
-    encoder = RNNEncoder(10, 4, 8, cell="lstm", num_layers=2, bidirectional=False, dropout=0.1, state_units=6)
-    clone = RNNEncoder.from_config(encoder.get_config())
-    assert clone.get_config() == encoder.get_config()
-
-
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -86,3 +81,21 @@ def test_encode_stepwise_equals_call(cell, num_layers, bidirectional, state_unit
     assert len(step_state) == len(state)
     for a, b in zip(step_state, state):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, shapes",
+    [
+        ({"cell": "gru"}, [(2, 5, 16), (2, 8)]),
+        ({"cell": "lstm", "num_layers": 2, "bidirectional": False}, [(2, 5, 8)] + [(2, 8)] * 4),
+    ],
+    ids=["bigru", "lstm2"],
+)
+def test_shared_layer_checks(kwargs, shapes, tmp_path):
+    run_layer_test(
+        lambda **kw: RNNEncoder(10, 4, 8, **kwargs, **kw),
+        [SRC],
+        call_kwargs={"training": False},
+        expected_output_shapes=shapes,
+        tmp_path=tmp_path,
+    )

@@ -114,7 +114,45 @@ def test_bad_arguments(kwargs, message):
 def test_config_round_trip():
     strategy = Sampling(temperature=0.5, top_k=10, seed=42)
     config = strategy.get_config()
-    assert config == {"temperature": 0.5, "top_k": 10, "seed": 42}
+    assert config == {"temperature": 0.5, "top_k": 10, "top_p": None, "seed": 42, "min_length": 0}
     assert Sampling.from_config(config) == strategy
     assert get({"class_name": "keras_s2s>Sampling", "config": config}) == strategy
     assert get("sampling") == Sampling()
+
+
+NUCLEUS = program({START: {A: 0.5, B: 0.3, END: 0.15, START: 0.05}, A: {END: 1.0}, B: {END: 1.0}})
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    # Mass ranked above a, b, [END]: 0, 0.5, 0.8: top_p=0.7 keeps {a, b}.
+    out = sample(Sampling(top_p=0.7, seed=4), programs=[0] * 64, tables=(NUCLEUS,), max_length=3)
+    first = set(out["ids"].numpy()[:, 0].tolist())
+    assert first == {A, B}
+    everything = sample(Sampling(seed=4), programs=[0] * 64, tables=(NUCLEUS,), max_length=3)
+    assert END in set(everything["ids"].numpy()[:, 0].tolist())  # reachable without top_p
+
+
+def test_tiny_top_p_is_greedy_and_top_p_one_changes_nothing():
+    greedy = sample("greedy")
+    np.testing.assert_array_equal(sample(Sampling(top_p=1e-6, seed=2))["ids"], greedy["ids"])
+    np.testing.assert_array_equal(sample(Sampling(top_p=1.0, seed=2))["ids"], sample(Sampling(seed=2))["ids"])
+
+
+def test_top_p_combines_with_top_k_and_temperature():
+    # top_k=2 first ({a, b}), then top_p=0.5 of the renormalized {a: .625, b: .375}: {a}.
+    out = sample(Sampling(top_k=2, top_p=0.5, temperature=1.0, seed=1), programs=[0] * 32, tables=(NUCLEUS,))
+    assert set(out["ids"].numpy()[:, 0].tolist()) == {A}
+    again = sample(Sampling(top_k=2, top_p=0.5, seed=1), programs=[0] * 32, tables=(NUCLEUS,))
+    np.testing.assert_array_equal(out["ids"], again["ids"])
+
+
+def test_min_length_holds_on_every_sampled_row():
+    out = sample(Sampling(seed=3, min_length=3), max_length=8)
+    for row in out["ids"].numpy().tolist():
+        assert END not in row[:3]
+
+
+@pytest.mark.parametrize("top_p", [0, 1.5, True, "0.9"])
+def test_bad_top_p(top_p):
+    with pytest.raises(ValueError, match=f"Received: top_p={top_p!r}"):
+        Sampling(top_p=top_p)

@@ -177,15 +177,61 @@ def test_export_entry_point_and_bad_arguments(exported, tmp_path):
         keras_s2s.export.export(translator, tmp_path / "x", format="onnx")
     with pytest.raises(ValueError, match="max_source_length=1"):
         keras_s2s.export.export(translator, tmp_path / "x", max_source_length=1)
-    n_best = keras_s2s.Translator(
+    assert not (tmp_path / "x").exists()
+
+
+def test_n_best_from_the_saved_model(trained_reverse, tmp_path):
+    # num_return_sequences = n > 1: (B, n) strings and scores, (B, n, L) ids,
+    # the Translator's n best in its order.
+    translator = keras_s2s.Translator(
+        *trained_reverse, strategy=keras_s2s.decoding.BeamSearch(4, num_return_sequences=3), batch_size=4
+    )
+    sources = data.reverse(6, seed=41)[0]
+    expected = translator.translate(sources)
+    path = translator.export_saved_model(tmp_path / "m" / "1")
+    loaded = tf.saved_model.load(path)
+    out = loaded.signatures["serving_default"](text=tf.constant(sources))
+    assert out["translation"].shape == (6, 3) and out["score"].shape == (6, 3)
+    assert [[t.decode() for t in row] for row in out["translation"].numpy()] == expected["translation"]
+    np.testing.assert_allclose(out["score"], expected["score"], atol=1e-5)
+    source_ids = translator.source_tokenizer(sources)
+    ids = loaded.signatures["translate_ids"](source_ids=source_ids)
+    generated = translator.model.generate(source_ids, translator.strategy)
+    assert ids["target_ids"].shape[:2] == (6, 3) and ids["attention"].shape[:2] == (6, 3)
+    length = generated["ids"].shape[2]
+    np.testing.assert_array_equal(ids["target_ids"][:, :, :length], generated["ids"])
+    assert not ids["target_ids"].numpy()[:, :, length:].any()
+    np.testing.assert_allclose(ids["score"], generated["scores"], atol=1e-5)
+
+
+def test_per_request_max_length(exported, tmp_path):
+    translator, path = exported
+    loaded = tf.saved_model.load(path)
+    options = loaded.signatures["translate_with_options"]
+    sources = data.reverse(5, seed=43)[0]
+    default = loaded.signatures["serving_default"](text=tf.constant(sources))["translation"].numpy()
+    same = options(text=tf.constant(sources), max_length=tf.constant(0))["translation"].numpy()
+    np.testing.assert_array_equal(same, default)
+    capped = keras_s2s.Translator(
         translator.model,
         translator.source_tokenizer,
         translator.target_tokenizer,
-        strategy=keras_s2s.decoding.BeamSearch(4, num_return_sequences=2),
+        strategy="beam",
+        max_length=3,
     )
-    with pytest.raises(ValueError, match="num_return_sequences=2"):
-        n_best.export_saved_model(tmp_path / "y")
-    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+    short = options(text=tf.constant(sources), max_length=tf.constant(3))["translation"].numpy()
+    assert [t.decode() for t in short] == capped(sources)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be >= 0.*Received: max_length=-2"):
+        options(text=tf.constant(sources), max_length=tf.constant(-2))
+    # The SignatureDef records the default, so TF Serving may omit the input.
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    signature = proto.meta_graphs[0].signature_def["translate_with_options"]
+    assert sorted(signature.inputs) == ["max_length", "text"]
+    assert tf.make_ndarray(signature.defaults["max_length"]) == 0
 
 
 def test_checkpoint_holds_the_model_weights_and_no_optimizer_state(exported, trained_reverse):
@@ -293,12 +339,44 @@ def test_export_honours_the_translators_max_length(trained_reverse, tmp_path):
     )
 
 
+def test_replace_unknown_gives_the_translators_strings(trained_reverse, tmp_path):
+    # The target vocabulary lacks "q": each "q" of a source must come back
+    # copied from the source, in TF Serving as in Python; n-best too.
+    sources = [s for s in data.reverse(200, seed=47)[0] if "q" in s.split()][:6]
+    assert sources
+    for strategy in ("greedy", keras_s2s.decoding.BeamSearch(3, num_return_sequences=2)):
+        copying = keras_s2s.Translator(
+            *trained_reverse, strategy=strategy, replace_unknown=True, batch_size=4
+        )
+        expected = copying.translate(sources)["translation"]
+        plain = keras_s2s.Translator(*trained_reverse, strategy=strategy, batch_size=4)(sources)
+        assert expected != plain and "[UNK]" in str(plain)  # the replacement matters here
+        name = "greedy" if strategy == "greedy" else "beam"
+        path = copying.export_saved_model(tmp_path / name / "1")
+        served = tf.saved_model.load(path).signatures["serving_default"](text=tf.constant(sources))
+        got = served["translation"].numpy().tolist()
+        got = [t.decode() if isinstance(t, bytes) else [x.decode() for x in t] for t in got]
+        assert got == expected
+        with open(os.path.join(path, "assets.extra.json")) as f:
+            assert json.load(f)["replace_unknown"] is True
+
+
 def test_translator_settings_an_export_cannot_honour_are_refused(trained_reverse, tmp_path):
     copying = keras_s2s.Translator(*trained_reverse, strategy="greedy", replace_unknown=True)
-    for format in keras_s2s.export.FORMATS:
-        with pytest.raises(ValueError, match=r"Received: replace_unknown=True"):
-            keras_s2s.export.export(copying, tmp_path / format / "1", format=format)
+    with pytest.raises(ValueError, match=r"returns ids.*Received: replace_unknown=True"):
+        keras_s2s.export.export(copying, tmp_path / "litert" / "1", format="litert")
     capped = keras_s2s.Translator(*trained_reverse, strategy="greedy", max_length=5)
     with pytest.raises(ValueError, match=r"Received: max_target_length=9, max_length=5"):
         capped.export_saved_model(tmp_path / "capped" / "1", max_target_length=9)
     assert not list(tmp_path.iterdir())
+
+
+def test_seeded_nucleus_sampling_gives_the_translators_strings(trained_reverse, tmp_path):
+    strategy = keras_s2s.decoding.Sampling(temperature=1.5, top_p=0.9, seed=11, min_length=2)
+    translator = keras_s2s.Translator(*trained_reverse, strategy=strategy)
+    sources = data.reverse(8, seed=53)[0]
+    expected = translator(sources)
+    assert expected != keras_s2s.Translator(*trained_reverse, strategy="greedy")(sources)  # it samples
+    path = translator.export_saved_model(tmp_path / "m" / "1")
+    served = tf.saved_model.load(path).signatures["serving_default"](text=tf.constant(sources))
+    assert [t.decode() for t in served["translation"].numpy()] == expected

@@ -3,6 +3,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 from keras_s2s.layers import ScaledDotProductAttention
 
@@ -99,6 +100,25 @@ def test_get_config_round_trip():
     layer = ScaledDotProductAttention(num_heads=4, key_dim=8, dropout=0.2, use_causal_mask=True)
     clone = ScaledDotProductAttention.from_config(layer.get_config())
     assert (clone.num_heads, clone.key_dim, clone.dropout, clone.use_causal_mask) == (4, 8, 0.2, True)
+
+
+Q = np.random.default_rng(1).normal(size=(2, 3, 6)).astype("float32")
+V = np.random.default_rng(2).normal(size=(2, 5, 6)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    "kwargs, weights_shape",
+    [({}, (2, 3, 5)), ({"num_heads": 2, "key_dim": 4}, (2, 2, 3, 5)), ({"use_causal_mask": True}, (2, 3, 5))],
+    ids=["single", "multi_head", "causal"],
+)
+def test_shared_layer_checks(kwargs, weights_shape, tmp_path):
+    run_layer_test(
+        lambda **kw: ScaledDotProductAttention(**kwargs, **kw),
+        [Q, V],
+        call_kwargs={"return_attention_scores": True},
+        expected_output_shapes=[(2, 3, 6), weights_shape],
+        tmp_path=tmp_path,
+    )
 
 
 @pytest.mark.parametrize("num_heads", [1, 2])

@@ -113,9 +113,10 @@ def test_keras_file_round_trip_gives_identical_outputs(tmp_path):
         restored = keras.models.load_model(tmp_path / "t.keras")
         assert isinstance(restored, Transformer) and restored.get_config() == model.get_config()
         np.testing.assert_array_equal(restored({"source_ids": src, "target_ids": tgt}), expected)
-        np.testing.assert_array_equal(
-            restored.generate(src, max_length=6)["ids"], model.generate(src, max_length=6)["ids"]
-        )
+        if not config:  # one decode is enough to see that the cache path reloads too
+            np.testing.assert_array_equal(
+                restored.generate(src, max_length=6)["ids"], model.generate(src, max_length=6)["ids"]
+            )
 
 
 def test_config_round_trip_and_architecture():
@@ -145,7 +146,7 @@ def test_default_compile_fit_and_the_output_prior():
     tgt[:32, 5:] = 0  # padded targets
     x, y = {"source_ids": src, "target_ids": tgt[:, :-1]}, tgt[:, 1:]
     model = Transformer(12, 12, **TINY)
-    model.compile()
+    model.compile(run_eagerly=True)  # the defaults; eager: no traced train step for 8 steps
     assert isinstance(model.optimizer, keras.optimizers.Adam) and model.optimizer.clipnorm == 1.0
     logits = model(x)
     ce = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits).numpy()

@@ -3,7 +3,8 @@
 `parser.py` reads the arguments (without TensorFlow), `commands.py` does
 the work, `demo.py` is the demo job. Errors a user can fix print one line
 and exit with 1; anything else is a bug and prints its traceback (as does
-every error with `--debug`).
+every error with `--debug`). The CLI is the top of the import graph:
+nothing else in keras_s2s imports it.
 """
 
 import os

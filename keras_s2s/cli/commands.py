@@ -42,11 +42,24 @@ _TRAIN_OPTIONS = {
 
 
 def _strategy(args):
-    from keras_s2s.decoding import BeamSearch, GreedySearch
+    from keras_s2s.decoding import BeamSearch, GreedySearch, Sampling
 
     if args.strategy == "greedy":
-        return GreedySearch()
-    return BeamSearch(beam_size=args.beam_size, length_penalty=args.length_penalty)
+        return GreedySearch(min_length=args.min_length)
+    if args.strategy == "sampling":
+        return Sampling(
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            seed=args.seed,
+            min_length=args.min_length,
+        )
+    return BeamSearch(
+        beam_size=args.beam_size,
+        length_penalty=args.length_penalty,
+        coverage_penalty=args.coverage_penalty,
+        min_length=args.min_length,
+    )
 
 
 def load_translator(path, args, allow_saved_model=True, purpose=None):
@@ -64,7 +77,7 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
                 f"--model {path} is a SavedModel; {purpose} needs a training run directory "
                 "(model.keras and the tokenizers), the one the SavedModel was exported from."
             )
-        return SavedModelTranslator(saved_model)
+        return SavedModelTranslator(saved_model, max_length=getattr(args, "max_length", None))
     model, source_tokenizer, target_tokenizer, _ = load_run(path)
     return Translator(
         model,
@@ -162,7 +175,7 @@ def translate(args):
 
 
 def evaluate(args):
-    from keras_s2s import evaluation
+    from keras_s2s.cli import evaluation
     from keras_s2s.data import read_lines
     from keras_s2s.files import write_json, write_text
 
@@ -214,7 +227,7 @@ def export(args):
 
 
 def attention(args):
-    from keras_s2s.plotting import plot_attention
+    from keras_s2s.translator import plot_attention
 
     translator = load_translator(args.model, args, allow_saved_model=False, purpose="an attention plot")
     result = translator.translate([args.sentence])

@@ -8,9 +8,8 @@ import tensorflow as tf
 
 from keras_s2s import data, text
 from keras_s2s.models import Seq2Seq
-from keras_s2s.plotting import plot_attention
 from keras_s2s.training import TimeBudget
-from keras_s2s.translator import Translator
+from keras_s2s.translator import Translator, plot_attention
 
 
 def train_dates_model(seconds, n=20000, epochs=40, print_fn=print):

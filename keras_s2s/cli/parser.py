@@ -36,13 +36,42 @@ def _add_decoding(parser, default="beam"):
     group = parser.add_argument_group("decoding")
     group.add_argument(
         "--strategy",
-        choices=["greedy", "beam"],
+        choices=["greedy", "beam", "sampling"],
         default=default,
         help=f"search strategy (default: {default})",
     )
     group.add_argument("--beam-size", type=int, default=4, help="beam width (default: 4)")
     group.add_argument(
         "--length-penalty", type=float, default=0.6, help="GNMT length penalty alpha, 0 = none (default: 0.6)"
+    )
+    group.add_argument(
+        "--coverage-penalty",
+        type=float,
+        default=0.0,
+        metavar="BETA",
+        help="beam search: GNMT coverage penalty beta, 0 = none (default: 0; GNMT used 0.2)",
+    )
+    group.add_argument(
+        "--min-length", type=int, default=0, metavar="N", help="no [END] before N target tokens (default: 0)"
+    )
+    group.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling: divides the logits (default: 1.0)"
+    )
+    group.add_argument(
+        "--top-k", type=int, default=None, metavar="K", help="sampling: among the K most likely tokens only"
+    )
+    group.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        metavar="P",
+        help="sampling: nucleus, the most likely tokens holding probability P",
+    )
+    group.add_argument("--seed", type=int, default=None, help="sampling: seed, for reproducible draws")
+    group.add_argument(
+        "--replace-unknown",
+        action="store_true",
+        help="copy the most attended source word for each [UNK] (run directories and SavedModel exports)",
     )
     group.add_argument(
         "--max-length",
@@ -229,11 +258,6 @@ def build_parser():
     p = sub.add_parser("translate", help="translate sentences (arguments or stdin)")
     p.add_argument("--model", required=True, help="a run directory or a SavedModel")
     p.add_argument("sentences", nargs="*", help="sentences; read from stdin when none")
-    p.add_argument(
-        "--replace-unknown",
-        action="store_true",
-        help="copy the most attended source word for each [UNK] (run directories)",
-    )
     _add_decoding(p)
 
     p = sub.add_parser("evaluate", help="sacreBLEU BLEU and chrF against references")

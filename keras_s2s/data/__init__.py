@@ -1,7 +1,9 @@
 """Data: corpus loaders, synthetic tasks and the tf.data training pipeline.
 
 Loaders return a pair of equal-length lists `(sources, targets)` of `str`;
-`make_dataset` turns such lists into batches for `Seq2Seq.fit`.
+`make_dataset` turns such lists into batches for `Seq2Seq.fit`. Data may
+use the tokenizers of `keras_s2s.text`; it imports no layer, model,
+decoding, export or training code (its sharding policy is an argument).
 """
 
 from keras_s2s.data.epoch_dataset import count_batches, make_epochs

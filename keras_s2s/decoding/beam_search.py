@@ -1,13 +1,10 @@
-"""Beam search with the GNMT length penalty."""
+"""Beam search with the GNMT length and coverage penalties."""
 
 import tensorflow as tf
 
-from keras_s2s.decoding.decoding_strategy import (
-    DecodingStrategy,
-    serializable,
-    tile_rows,
-    validate_positive_int,
-)
+from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
+from keras_s2s.decoding.row_ops import tile_rows
+from keras_s2s.decoding.validation import validate_min_length, validate_positive_int
 
 
 @serializable
@@ -19,7 +16,17 @@ class BeamSearch(DecodingStrategy):
     Wu et al. 2016 (GNMT, "Google's Neural Machine Translation System"):
 
         lp(Y) = ((5 + |Y|) / 6) ** length_penalty      (|Y| counts [END])
-        score(Y) = log P(Y) / lp(Y)
+        cp(Y) = coverage_penalty * Σ_i log(min(Σ_t a_ti, 1))   (eq. 14)
+        score(Y) = log P(Y) / lp(Y) + cp(Y)
+
+    a_ti is the attention weight of target step t on source position i, so
+    cp punishes a finished hypothesis for every source word it attended to
+    less than once in total (a dropped word); source positions that never
+    got any weight (padding, whose weights are exactly 0) are left out. As
+    in `tfa.seq2seq.BeamSearchDecoder`, cp is added to finished hypotheses
+    only (a candidate ending with [END], or one already finished); live
+    ones are ranked by log P / lp alone. With `coverage_penalty=0` nothing
+    is tracked and the graph is the plain length-penalized search.
 
     At every step the K*V candidate extensions of a sentence's K beams are
     scored and the top K kept (`tf.math.top_k`); the decoder state and the
@@ -37,6 +44,8 @@ class BeamSearch(DecodingStrategy):
         beam_size: K, int >= 1. `beam_size=1` gives exactly the greedy ids.
         length_penalty: alpha >= 0; 0 ranks by raw log-probability sums.
         num_return_sequences: n, 1 <= n <= beam_size; the best n hypotheses.
+        coverage_penalty: beta >= 0 (GNMT used 0.2); 0 turns it off.
+        min_length: int >= 0: no [END] before `min_length` tokens.
 
     Returns (via `dynamic_decode`):
         n = 1: `{"ids": (B, L) int32, "scores": (B,) float32,
@@ -44,10 +53,11 @@ class BeamSearch(DecodingStrategy):
         `(B, n, L, S)`, sorted best first. Scores are length-normalized.
     """
 
-    aliases = ("beam", "beam_search")
     reorders_rows = True
 
-    def __init__(self, beam_size=4, length_penalty=0.6, num_return_sequences=1):
+    def __init__(
+        self, beam_size=4, length_penalty=0.6, num_return_sequences=1, coverage_penalty=0.0, min_length=0
+    ):
         beam_size = validate_positive_int("beam_size", beam_size)
         num_return_sequences = validate_positive_int("num_return_sequences", num_return_sequences)
         if num_return_sequences > beam_size:
@@ -63,12 +73,31 @@ class BeamSearch(DecodingStrategy):
             raise ValueError(
                 f"`length_penalty` must be a number >= 0. Received: length_penalty={length_penalty!r}"
             )
+        if (
+            isinstance(coverage_penalty, bool)
+            or not isinstance(coverage_penalty, (int, float))
+            or not coverage_penalty >= 0
+        ):
+            raise ValueError(
+                f"`coverage_penalty` must be a number >= 0. Received: coverage_penalty={coverage_penalty!r}"
+            )
         self.beam_size = beam_size
         self.length_penalty = float(length_penalty)
         self.num_return_sequences = num_return_sequences
+        self.coverage_penalty = float(coverage_penalty)
+        self.min_length = validate_min_length(min_length)
 
-    def initialize(self, batch_size, initial_state, memory):
-        """Tile state and memory to `B*K` rows; only beam 0 is live."""
+    @property
+    def needs_attention(self):
+        """The coverage penalty reads the attention weights."""
+        return self.coverage_penalty > 0
+
+    def initialize(self, batch_size, initial_state, memory, attention_size=None):
+        """Tile state and memory to `B*K` rows; only beam 0 is live.
+
+        With a coverage penalty, `loop_state["coverage"]` `(N, S)` holds each
+        hypothesis' attention summed over its steps (`S = attention_size`).
+        """
         k = self.beam_size
         state = tf.nest.map_structure(lambda x: tile_rows(x, k), initial_state)
         memory = tf.nest.map_structure(lambda x: tile_rows(x, k), memory)
@@ -78,17 +107,22 @@ class BeamSearch(DecodingStrategy):
             "log_probs": tf.where(first, 0.0, float("-inf")),  # (N,)
             "lengths": tf.zeros([num_rows], tf.int32),  # (N,)
         }
+        if self.needs_attention:
+            loop_state["coverage"] = tf.zeros(tf.stack([num_rows, attention_size]), tf.float32)  # (N, S)
         return state, memory, num_rows, loop_state
 
-    def step(self, t, logits, finished, loop_state, end_id):
+    def step(self, t, logits, finished, loop_state, end_id, attention=None):
         """Extend every beam by every token and keep the K best per sentence.
 
         Args:
             t: scalar int32, the step.
             logits: `(N, V)` float32 with `N = B*K`.
             finished: `(N,)` bool, beams that emitted [END] before this step.
-            loop_state: `{"log_probs": (N,), "lengths": (N,) int32}`.
+            loop_state: `{"log_probs": (N,), "lengths": (N,) int32}` (and
+                `"coverage": (N, S)` with a coverage penalty).
             end_id: the [END] id.
+            attention: `(N, S)` float32, this step's attention weights of
+                every row (given with a coverage penalty only).
 
         Returns:
             `(token_ids (N,), parent_ids (N,), loop_state)`.
@@ -105,6 +139,12 @@ class BeamSearch(DecodingStrategy):
         total = tf.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, V)
         lengths = loop_state["lengths"] + tf.cast(tf.logical_not(finished), tf.int32)
         scores = total / tf.expand_dims(self._penalty(lengths), 1)  # (N, V)
+        if self.needs_attention:  # a finished row adds nothing more
+            coverage = loop_state["coverage"] + tf.where(
+                tf.expand_dims(finished, 1), 0.0, attention
+            )  # (N, S)
+            ends = tf.expand_dims(tf.equal(tf.range(vocab), end_id), 0)  # (1, V) candidates that finish
+            scores += tf.where(ends, tf.expand_dims(self._coverage(coverage), 1), 0.0)  # (N, V)
         scores = tf.reshape(scores, [batch, k * vocab])  # (B, K*V)
         _, top = tf.math.top_k(scores, k=k)  # (B, K)
         beam = top // vocab  # (B, K) parent beam within the sentence
@@ -115,6 +155,8 @@ class BeamSearch(DecodingStrategy):
             "log_probs": tf.gather(tf.reshape(total, [num_rows * vocab]), flat),
             "lengths": tf.gather(lengths, parents),  # (N,)
         }
+        if self.needs_attention:
+            loop_state["coverage"] = tf.gather(coverage, parents)  # (N, S)
         return token_ids, parents, loop_state
 
     def finalize(self, ids, attention, finished, loop_state, batch_size):
@@ -123,6 +165,8 @@ class BeamSearch(DecodingStrategy):
         length = tf.shape(ids)[1]
         source_length = tf.shape(attention)[2]
         scores = loop_state["log_probs"] / self._penalty(loop_state["lengths"])  # (N,)
+        if self.needs_attention:
+            scores += tf.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
         scores = tf.reshape(scores, [batch_size, k])  # (B, K)
         best_scores, best = tf.math.top_k(scores, k=n)  # (B, n)
         rows = tf.reshape(best + tf.expand_dims(tf.range(batch_size) * k, 1), [-1])  # (B*n,)
@@ -147,9 +191,17 @@ class BeamSearch(DecodingStrategy):
             return tf.ones_like(lengths)
         return tf.pow((5.0 + lengths) / 6.0, self.length_penalty)
 
+    def _coverage(self, coverage):
+        """GNMT cp = beta * Σ_i log(min(c_i, 1)) over positions with c_i > 0, `(N,)`."""
+        capped = tf.minimum(coverage, 1.0)  # (N, S)
+        logs = tf.math.log(tf.where(capped > 0, capped, 1.0))  # (N, S) 0 where never attended
+        return self.coverage_penalty * tf.reduce_sum(logs, axis=1)  # (N,)
+
     def get_config(self):
         return {
             "beam_size": self.beam_size,
             "length_penalty": self.length_penalty,
             "num_return_sequences": self.num_return_sequences,
+            "coverage_penalty": self.coverage_penalty,
+            "min_length": self.min_length,
         }

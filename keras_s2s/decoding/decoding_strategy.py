@@ -1,12 +1,16 @@
-"""Base class of the decoding strategies and the `get` lookup."""
+"""`DecodingStrategy`: the base class every decoding strategy subclasses.
+
+It holds the three hooks `dynamic_decode` calls, the config round trip and
+the compiled-decode inputs; nothing else. The names a strategy is found by
+live in `registry.py`, the row helpers in `row_ops.py`, argument checks in
+`validation.py`. This module imports no other decoding module (so
+`dynamic_decode` can import it without a cycle), no model and no layer.
+"""
 
 import copy
 
 import keras
-import numpy as np
 import tensorflow as tf
-
-_REGISTRY = {}
 
 
 class DecodingStrategy:
@@ -28,17 +32,23 @@ class DecodingStrategy:
     - `finalize(ids, attention, finished, loop_state, batch_size)` → the
       output dict `{"ids", "scores", "attention"}`.
 
+    Before `step`, `process_logits(t, logits, end_id)` lets the base class
+    apply what every strategy shares: `min_length` (no [END] while fewer
+    than `min_length` tokens were generated: its logit is -inf, so the
+    others renormalize). A strategy that sets `needs_attention = True`
+    (beam search with a coverage penalty) gets `attention_size=` in
+    `initialize` and the step's attention weights `(N, S)` as
+    `step(..., attention=...)`.
+
     `loop_state` is a nested structure of tensors carried through the loop;
     tensors of rank >= 1 may change their leading dimension only.
 
     Strategies are configured by plain Python values: `get_config()` /
     `from_config()` round-trip them, and `keras_s2s.decoding.get` accepts an
-    instance, a name (`"greedy"`, `"beam"`, `"sampling"`) or a config dict.
-    Calling a strategy runs `dynamic_decode` with it.
+    instance, a registered name (`"greedy"`, `"beam"`, `"sampling"`; see
+    `keras_s2s.decoding.register` for your own) or a config dict. Run one
+    with `keras_s2s.decoding.dynamic_decode(step_fn, state, memory, strategy)`.
     """
-
-    #: Names accepted by `keras_s2s.decoding.get` (lower case).
-    aliases = ()
 
     #: Set to True by a strategy whose `step` returns `parent_ids` (beam
     #: search). `dynamic_decode` then tracks, per hypothesis and step, the row
@@ -48,21 +58,34 @@ class DecodingStrategy:
     #: parents without setting it still decodes correctly, only slower.
     reorders_rows = False
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        for name in (cls.__name__,) + tuple(cls.aliases):
-            _REGISTRY[name.lower()] = cls
+    #: Set to True by a strategy whose `step` reads the attention weights.
+    needs_attention = False
 
-    def __call__(self, step_fn, initial_state, memory, max_length=None, **kwargs):
-        """Decode with this strategy; see `keras_s2s.decoding.dynamic_decode`."""
-        from keras_s2s.decoding.dynamic_decode import dynamic_decode
-
-        return dynamic_decode(step_fn, initial_state, memory, self, max_length=max_length, **kwargs)
+    #: Tokens generated before [END] may be (0: no constraint). Subclasses
+    #: take it as a constructor argument and return it in `get_config`.
+    min_length = 0
 
     def initialize(self, batch_size, initial_state, memory):
         """Default: one decoding row per sentence, a zero running score."""
         loop_state = {"scores": tf.zeros([batch_size], tf.float32)}  # (B,)
         return initial_state, memory, batch_size, loop_state
+
+    def process_logits(self, t, logits, end_id):
+        """`min_length`: [END] gets a -inf logit while `t < min_length`.
+
+        Args:
+            t: scalar int32, the step (= tokens generated so far).
+            logits: `(N, V)` float32.
+            end_id: the [END] id.
+
+        Returns:
+            `(N, V)` float32. TFLite builtin ops only.
+        """
+        if not self.min_length:
+            return logits
+        is_end = tf.equal(tf.range(tf.shape(logits)[1]), end_id)  # (V,)
+        blocked = tf.logical_and(t < self.min_length, is_end)  # (V,)
+        return tf.where(tf.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
 
     def step(self, t, logits, finished, loop_state, end_id):
         """Choose the tokens of step `t` (subclasses implement this).
@@ -130,88 +153,6 @@ class DecodingStrategy:
         return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
 
 
-def get(identifier):
-    """Return a `DecodingStrategy` from an instance, a name or a config dict.
-
-    Args:
-        identifier: a `DecodingStrategy` instance (returned as is) or class
-            (instantiated with defaults); a name: `"greedy"`, `"beam"`,
-            `"sampling"` (or the class name, any case); a config dict, either
-            Keras style `{"class_name": "BeamSearch", "config": {...}}` (as
-            written by `keras.saving.serialize_keras_object`) or flat
-            `{"name": "beam", "beam_size": 8}`; or `None` for `GreedySearch()`.
-
-    Returns:
-        A `DecodingStrategy` instance.
-
-    Raises:
-        ValueError: for an unknown name or an uninterpretable identifier.
-    """
-    if identifier is None:
-        identifier = "greedy"
-    if isinstance(identifier, DecodingStrategy):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, DecodingStrategy):
-        return identifier()
-    if isinstance(identifier, str):
-        return _lookup(identifier, identifier)()
-    if isinstance(identifier, dict):
-        config = dict(identifier)
-        name = config.pop("class_name", None) or config.pop("name", None)
-        if isinstance(name, str):
-            config.pop("module", None)
-            config.pop("registered_name", None)
-            if "config" in config:
-                config = dict(config.pop("config") or {})
-            return _lookup(name.split(">")[-1], identifier).from_config(config)
-    raise ValueError(
-        "Could not interpret the decoding strategy: expected a DecodingStrategy, "
-        f"a name or a config dict. Received: strategy={identifier!r}"
-    )
-
-
-def _lookup(name, identifier):
-    cls = _REGISTRY.get(name.lower())
-    if cls is None:
-        names = sorted(a for c in set(_REGISTRY.values()) for a in c.aliases)
-        raise ValueError(
-            f"Unknown decoding strategy {name!r}. Expected one of {names}. Received: strategy={identifier!r}"
-        )
-    return cls
-
-
 def serializable(cls):
     """Register a strategy class with Keras under the `keras_s2s` package."""
     return keras.saving.register_keras_serializable(package="keras_s2s")(cls)
-
-
-def tile_rows(x, multiplier):
-    """Repeat every row `multiplier` times consecutively.
-
-    `(B, ...)` → `(B * multiplier, ...)`, rows `b*m .. b*m + m - 1` equal
-    `x[b]`. Built from expand_dims / broadcast_to / reshape (TFLite builtins).
-    """
-    x = tf.convert_to_tensor(x)
-    shape = tf.shape(x)  # (rank,)
-    expanded = tf.expand_dims(x, 1)  # (B, 1, ...)
-    target = tf.concat([shape[:1], [multiplier], shape[1:]], axis=0)
-    tiled = tf.broadcast_to(expanded, target)  # (B, m, ...)
-    new_shape = tf.concat([shape[:1] * multiplier, shape[1:]], axis=0)
-    return tf.reshape(tiled, new_shape)  # (B*m, ...)
-
-
-def take_along_rows(values, indices):
-    """`values[n, indices[n]]` for `values` `(N, V)` and `indices` `(N,)`."""
-    picked = tf.gather(values, tf.expand_dims(indices, 1), batch_dims=1)  # (N, 1)
-    return picked[:, 0]  # (N,)
-
-
-def validate_positive_int(name, value, allow_none=False):
-    """Return `value` as an int; Keras-style ValueError unless it is >= 1."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
-    if value < 1:
-        raise ValueError(f"`{name}` must be >= 1. Received: {name}={value!r}")
-    return int(value)

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_s2s.decoding.decoding_strategy import get
+from keras_s2s.decoding.registry import get
 
 
 def dynamic_decode(
@@ -88,7 +88,17 @@ def dynamic_decode(
         batch_size = _infer_batch_size(memory, initial_state)
     batch_size = tf.cast(batch_size, tf.int32)
 
-    state, memory, num_rows, loop_state = strategy.initialize(batch_size, initial_state, memory)
+    if strategy.needs_attention:
+        if attention_size is None:
+            raise ValueError(
+                f"{type(strategy).__name__} reads the attention weights (its coverage penalty) and "
+                "needs their width: pass `attention_size` (the source length). Received: attention_size=None"
+            )
+        state, memory, num_rows, loop_state = strategy.initialize(
+            batch_size, initial_state, memory, attention_size=attention_size
+        )
+    else:
+        state, memory, num_rows, loop_state = strategy.initialize(batch_size, initial_state, memory)
     width = 0 if attention_size is None else attention_size
     loop_vars = (
         tf.constant(0, tf.int32),  # t
@@ -124,7 +134,18 @@ def dynamic_decode(
             state,
             [tf.cast(new, old.dtype) for new, old in zip(tf.nest.flatten(new_state), tf.nest.flatten(state))],
         )
-        new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
+        logits = strategy.process_logits(t, logits, end_id)  # (N, V) min_length
+        if strategy.needs_attention:
+            if step_attention is None:
+                raise ValueError(
+                    f"{type(strategy).__name__} reads the attention weights (its coverage penalty), "
+                    "but the step function returns none (a decoder without attention). Received: attention=None"
+                )
+            new_tokens, parents, loop_state = strategy.step(
+                t, logits, finished, loop_state, end_id, attention=tf.cast(step_attention, tf.float32)
+            )
+        else:
+            new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
         column = row_index + tf.stack([0, t])  # (N, 2) = [n, t]: step t's cells
         if parents is not None:  # (N,) row that each new row continues
 

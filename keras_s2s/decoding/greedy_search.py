@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
+from keras_s2s.decoding.validation import validate_min_length
 
 
 @serializable
@@ -20,9 +21,13 @@ class GreedySearch(DecodingStrategy):
 
     ```python
     strategy = keras_s2s.decoding.GreedySearch()
-    out = strategy(step_fn, initial_state, memory, max_length=20)
+    out = keras_s2s.decoding.dynamic_decode(step_fn, initial_state, memory, strategy, max_length=20)
     out["ids"]  # (B, L) int32
     ```
+
+    Args:
+        min_length: int >= 0: no [END] before `min_length` tokens (its logit
+            is -inf until then, the score renormalizes over the others).
 
     Returns (via `dynamic_decode`):
         `{"ids": (B, L) int32, "scores": (B,) float32,
@@ -30,7 +35,8 @@ class GreedySearch(DecodingStrategy):
         log-probabilities of the emitted tokens, [END] included.
     """
 
-    aliases = ("greedy", "greedy_search")
+    def __init__(self, min_length=0):
+        self.min_length = validate_min_length(min_length)
 
     def step(self, t, logits, finished, loop_state, end_id):
         """Pick the argmax token; add its log-probability to unfinished rows.
@@ -49,3 +55,6 @@ class GreedySearch(DecodingStrategy):
         best = tf.reduce_max(tf.nn.log_softmax(logits), axis=-1)  # (N,)
         scores = loop_state["scores"] + tf.where(finished, 0.0, best)  # (N,)
         return token_ids, None, {"scores": scores}
+
+    def get_config(self):
+        return {"min_length": self.min_length}

@@ -1,4 +1,10 @@
-"""Exporters: a SavedModel for TF Serving and a LiteRT model for mobile."""
+"""Exporters: a SavedModel for TF Serving and a LiteRT model for mobile.
+
+One small exporter per format behind `export(...)`; both write the graph of
+`TranslationModule`, which encodes with the encoder's `encode_stepwise` and
+decodes with the model's `decode_encoded`. Export reads no private
+attributes and imports neither the training code nor the CLI.
+"""
 
 from keras_s2s.export.litert_exporter import export_litert
 from keras_s2s.export.saved_model_exporter import export_saved_model

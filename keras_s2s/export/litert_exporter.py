@@ -9,6 +9,7 @@ from tensorflow.python.framework.convert_to_constants import (
 )
 
 from keras_s2s import files
+from keras_s2s.export.graph_checks import check_translator_settings
 from keras_s2s.export.saved_model_exporter import check_exportable, export_metadata
 from keras_s2s.export.translation_module import TranslationModule
 from keras_s2s.text.vocabulary import UNK_ID
@@ -100,10 +101,11 @@ def export_litert(
             "LiteRT export supports greedy and beam search (TFLite has no "
             "stateless random ops). Received: strategy=Sampling"
         )
+    check_translator_settings(translator, max_target_length, strings_out=False)  # before touching a file
     check_exportable(translator)
     targets = litert_paths(path)
     _check_targets(targets, overwrite)  # before the slow conversion
-    module = TranslationModule(translator, max_source_length, max_target_length)
+    module = TranslationModule(translator, max_source_length, max_target_length, strings_out=False)
     content = _convert(module, quantization, _source_vocab_size(translator))
     metadata = export_metadata(translator, module)
     metadata["quantization"] = quantization

@@ -5,8 +5,9 @@ import os
 
 import tensorflow as tf
 
-from keras_s2s.export.atomic import atomic_path
-from keras_s2s.export.translation_module import TranslationModule, check_translator_settings
+from keras_s2s.export.graph_checks import check_translator_settings
+from keras_s2s.export.translation_module import TranslationModule
+from keras_s2s.files import atomic_path
 
 
 def export_saved_model(translator, path, overwrite=False, max_source_length=None, max_target_length=None):
@@ -19,7 +20,15 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
       `[None]`, `score` float32 `[None]`;
     - `translate_ids`: `source_ids` int32 `[None, None]` → `target_ids` int32
       `[None, None]`, `score` float32 `[None]`, `attention` float32
-      `[None, None, None]`.
+      `[None, None, None]`;
+    - `translate_with_options`: `text` and `max_length` int32 `[]` (0, the
+      default TF Serving fills in when a request omits it: the export's
+      cap; N > 0: at most N target tokens, up to `max_target_length`) →
+      as `serving_default`.
+
+    Beam search with `num_return_sequences = n > 1` gives the `n` best per
+    sentence: `translation` / `score` `[None, n]`, `target_ids`
+    `[None, n, None]`, `attention` `[None, n, None, None]`, best first.
 
     The graph holds only TensorFlow and TensorFlow Text ops: it loads with
     `tf.saved_model.load` (after `import tensorflow_text`) where keras_s2s is
@@ -27,8 +36,9 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
     translator's settings fixed at export time: its strategy (greedy, beam
     or sampling), its `max_length` (the target length cap) and its
     `batch_size` (sentences decoded at a time inside the graph, which also
-    bounds the memory of a large request); `replace_unknown=True` is
-    refused. An input of another rank than the signature's fails the call
+    bounds the memory of a large request) and `replace_unknown` (each [UNK]
+    of the strings output replaced by the most attended source token, as
+    the Translator does). An input of another rank than the signature's fails the call
     with an error naming the received rank and shape. Written atomically.
 
     Args:
@@ -42,8 +52,7 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
         The export path.
 
     Raises:
-        ValueError: an untrained model or tokenizer, `replace_unknown=True`,
-            `num_return_sequences > 1`, a bad limit, or a `max_target_length`
+        ValueError: an untrained model or tokenizer, a bad limit, or a `max_target_length`
             that contradicts the translator's `max_length`.
         FileExistsError: `path` exists and `overwrite` is False.
     """
@@ -54,6 +63,10 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
     signatures = {
         "serving_default": module.translate_text.get_concrete_function(),
         "translate_ids": module.translate_ids.get_concrete_function(),
+        # The tf.function itself, not a concrete function: its default
+        # `max_length` is recorded in the SignatureDef, so TF Serving fills
+        # it in when a request leaves it out.
+        "translate_with_options": module.translate_text_with_options,
     }
     with atomic_path(path, overwrite=overwrite) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
@@ -105,6 +118,7 @@ def export_metadata(translator, module):
         "max_source_length": module.max_source_length,
         "max_target_length": module.max_target_length,
         "max_length": module.max_length,
+        "replace_unknown": module.replace_unknown,
         "special_ids": {"[PAD]": 0, "[UNK]": 1, "[START]": 2, "[END]": 3},
         "model": translator.model.get_config(),
         "source_tokenizer": _tokenizer_settings(translator.source_tokenizer),

@@ -2,15 +2,20 @@
 
 import tensorflow as tf
 
-from keras_s2s.text.vocabulary import END_ID
+from keras_s2s.export.graph_checks import check_rank, check_translator_settings, truncate, used_width
+from keras_s2s.export.sliced_decode import decode_in_slices
+from keras_s2s.text.unknown_replacement import replace_unknown
 
 DEFAULT_MAX_SOURCE_LENGTH = 128
+# The default of a request's `max_length` (0: the export's cap), recorded in
+# the SignatureDef so that TF Serving fills it in when a request omits it.
+NO_REQUESTED_LENGTH = tf.constant(0, tf.int32)
 
 
 class TranslationModule(tf.Module):
     """A `tf.Module` holding a translator's model, tokenizers and strategy.
 
-    Both functions are pure TensorFlow (+ TensorFlow Text for the strings):
+    Its functions are pure TensorFlow (+ TensorFlow Text for the strings):
     nothing calls back into Python, so the SavedModel runs in stock TF
     Serving and `translate_ids` (with `batch_size=None`) converts to TFLite
     builtin ops.
@@ -23,26 +28,35 @@ class TranslationModule(tf.Module):
     `batch_size`, the sentences are decoded `batch_size` at a time (each
     slice trimmed to its own width, as the Translator tokenizes each of its
     batches), which also bounds the decoding memory of a large request.
+    Beam search with `num_return_sequences = n > 1` returns the `n` best
+    per sentence: outputs gain an axis of size `n` after the batch.
 
     Limits (documented in docs/export.md and checked in the graph): sources
     longer than `max_source_length` ids ([START] and [END] included) are
     truncated to their first `max_source_length - 1` ids plus [END].
 
     Args:
-        translator: a `keras_s2s.Translator`. `replace_unknown=True` is
-            refused (a text-level rewrite the ids graphs cannot return).
+        translator: a `keras_s2s.Translator`. With `replace_unknown=True`
+            the strings signatures copy the most attended source token into
+            each [UNK], as the Translator does (`text.unknown_replacement`);
+            an ids-only export (`strings_out=False`) refuses it.
         max_source_length: int >= 2; default 128.
         max_target_length: int >= 1; default `translator.max_length`, else
             `2 * max_source_length + 10`. With `translator.max_length` set it
-            must equal it (or be None).
+            must equal it (or be None). Also the most a request's own
+            `max_length` may ask for.
         batch_size: int or None: sentences decoded at a time inside the graph
             (the SavedModel passes `translator.batch_size`). None decodes the
             whole batch at once, without TensorList ops (the LiteRT graph).
+        strings_out: whether the strings signatures are exported (False for
+            LiteRT, whose model returns ids).
     """
 
-    def __init__(self, translator, max_source_length=None, max_target_length=None, batch_size=None):
+    def __init__(
+        self, translator, max_source_length=None, max_target_length=None, batch_size=None, strings_out=True
+    ):
         super().__init__(name="translation")
-        check_translator_settings(translator, max_target_length)
+        check_translator_settings(translator, max_target_length, strings_out)
         max_source_length = max_source_length or DEFAULT_MAX_SOURCE_LENGTH
         if not isinstance(max_source_length, int) or max_source_length < 2:
             raise ValueError(
@@ -53,18 +67,11 @@ class TranslationModule(tf.Module):
         max_target_length = max_target_length or max_length or 2 * max_source_length + 10
         if not isinstance(max_target_length, int) or max_target_length < 1:
             raise ValueError(
-                "`max_target_length` must be a positive int. "
-                f"Received: max_target_length={max_target_length!r}"
+                f"`max_target_length` must be a positive int. Received: max_target_length={max_target_length!r}"
             )
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(
                 f"`batch_size` must be a positive int or None. Received: batch_size={batch_size!r}"
-            )
-        strategy = translator.strategy
-        if getattr(strategy, "num_return_sequences", 1) != 1:
-            raise ValueError(
-                "Exported signatures return one translation per sentence. "
-                f"Received: num_return_sequences={strategy.num_return_sequences}"
             )
         # Track the weights, not the model: a compiled model also reaches its
         # optimizer, whose slots (2x the weights for Adam) a served artifact
@@ -73,44 +80,85 @@ class TranslationModule(tf.Module):
         object.__setattr__(self, "model", translator.model)  # untracked
         self.source_tokenizer = translator.source_tokenizer
         self.target_tokenizer = translator.target_tokenizer
-        self.strategy = strategy
+        self.strategy = translator.strategy
+        self.num_return_sequences = getattr(translator.strategy, "num_return_sequences", 1)
+        self.replace_unknown = bool(getattr(translator, "replace_unknown", False))
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
         self.max_length = max_length  # None: 2 * S + 10 per batch
         self.batch_size = batch_size
 
+    # === Signatures ===
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
     def translate_ids(self, source_ids):
         """`source_ids` int32 `(B, S)` → target ids `(B, L)`, score `(B,)`, attention `(B, L, S')`."""
-        if self.batch_size is None:
-            out = self.decode(truncate(source_ids, self.max_source_length))
-        else:
+        if self.batch_size is not None:
             source_ids = check_rank(
                 source_ids, 2, "`source_ids` must be a 2-D int32 tensor of shape (batch, length)"
             )
-            out = self.decode_in_slices(truncate(source_ids, self.max_source_length), with_attention=True)
+        out = self.decode_rows(truncate(source_ids, self.max_source_length), None, with_attention=True)
+        batch = tf.shape(source_ids)[0]
         return {
-            "target_ids": tf.identity(out["ids"], name="target_ids"),
-            "score": tf.identity(out["scores"], name="score"),
-            "attention": tf.identity(out["attention"], name="attention"),
+            "target_ids": tf.identity(self.per_sentence(out["ids"], batch), name="target_ids"),
+            "score": tf.identity(self.per_sentence(out["scores"], batch), name="score"),
+            "attention": tf.identity(self.per_sentence(out["attention"], batch), name="attention"),
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def translate_text(self, text):
         """`text` string `(B,)` → `translation` string `(B,)`, `score` float32 `(B,)`."""
+        return self.translate_strings(text, None)
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None], tf.string, name="text"),
+            tf.TensorSpec([], tf.int32, name="max_length"),
+        ]
+    )
+    def translate_text_with_options(self, text, max_length=NO_REQUESTED_LENGTH):
+        """`translate_text` with a per-request `max_length` (0: the export's cap)."""
+        message = tf.strings.format(
+            "`max_length` must be >= 0 (0: the export's default). Received: max_length={}", max_length
+        )
+        with tf.control_dependencies([tf.debugging.Assert(max_length >= 0, [message])]):
+            return self.translate_strings(tf.identity(text), max_length)
+
+    # === Decoding ===
+    def translate_strings(self, text, requested):
         text = check_rank(
             text, 1, "`text` must be a 1-D string tensor, a batch of sentences of shape (batch,)"
         )
         source_ids = tf.cast(self.source_tokenizer(text), tf.int32)  # (B, S) 0-padded
         source_ids = truncate(source_ids, self.max_source_length)  # (B, S')
-        if self.batch_size is None:
-            out = self.decode(source_ids)
+        out = self.decode_rows(source_ids, requested, with_attention=self.replace_unknown)  # (B*n, L)
+        if self.replace_unknown:
+            sources = tf.repeat(source_ids, self.num_return_sequences, axis=0)  # (B*n, S)
+            translation = replace_unknown(
+                out["ids"], out["attention"], sources, self.source_tokenizer, self.target_tokenizer
+            )  # (B*n,)
         else:
-            out = self.decode_in_slices(source_ids, with_attention=False)
-        translation = self.target_tokenizer.detokenize(out["ids"])  # (B,)
-        return {"translation": translation, "score": out["scores"]}
+            translation = self.target_tokenizer.detokenize(out["ids"])  # (B*n,)
+        batch = tf.shape(text)[0]
+        return {
+            "translation": self.per_sentence(translation, batch),
+            "score": self.per_sentence(out["scores"], batch),
+        }
 
-    def decode(self, source_ids):
+    def decode_rows(self, source_ids, requested, with_attention):
+        """`decode` of the whole batch, or slice by slice with `batch_size`."""
+        if self.batch_size is None:
+            return self.decode(source_ids, requested)
+        cap = self.length_cap(tf.shape(source_ids)[1], requested)  # >= every slice's L
+        return decode_in_slices(
+            lambda ids: self.decode(ids, requested),
+            source_ids,
+            self.batch_size,
+            cap,
+            rows_per_sentence=self.num_return_sequences,
+            with_attention=with_attention,
+        )
+
+    def decode(self, source_ids, requested=None):
         """Decodes one batch as `Translator.translate` decodes one of its batches.
 
         Columns past the batch's last non-padding id are dropped first (a
@@ -120,158 +168,47 @@ class TranslationModule(tf.Module):
 
         Args:
             source_ids: int32 `(B, S)`, 0-padded, already truncated.
+            requested: scalar int32 `max_length` of the request (0 or None:
+                the export's cap).
 
         Returns:
-            dict with `"ids"` int32 `(B, L)`, `"scores"` float32 `(B,)` and
-            `"attention"` float32 `(B, L, S)` (0 in the dropped columns).
+            dict with `"ids"` int32 `(B*n, L)`, `"scores"` float32 `(B*n,)`
+            and `"attention"` float32 `(B*n, L, S)` (0 in the dropped
+            columns), the `n` hypotheses of a sentence in consecutive rows.
         """
         width = tf.shape(source_ids)[1]
         used = used_width(source_ids)
         trimmed = source_ids[:, :used]  # (B, W)
         encoder_outputs, encoder_state = self.model.encoder.encode_stepwise(trimmed)
         out = self.model.decode_encoded(
-            trimmed, encoder_outputs, encoder_state, self.strategy, self.length_cap(used)
+            trimmed, encoder_outputs, encoder_state, self.strategy, self.length_cap(used, requested)
         )
-        attention = out["attention"]  # (B, L, W)
-        attention = tf.pad(attention, [[0, 0], [0, 0], [0, width - tf.shape(attention)[2]]])  # (B, L, S)
-        return {"ids": out["ids"], "scores": out["scores"], "attention": attention}
+        ids, scores, attention = out["ids"], out["scores"], out["attention"]  # (B, [n,] L), ...
+        if self.num_return_sequences > 1:  # hypotheses become rows
+            rows = tf.shape(ids)[0] * self.num_return_sequences
+            ids = tf.reshape(ids, tf.stack([rows, tf.shape(ids)[2]]))  # (B*n, L)
+            scores = tf.reshape(scores, [rows])  # (B*n,)
+            attention = tf.reshape(attention, tf.stack([rows, tf.shape(attention)[2], used]))  # (B*n, L, W)
+        attention = tf.pad(attention, [[0, 0], [0, 0], [0, width - tf.shape(attention)[2]]])  # (B*n, L, S)
+        return {"ids": ids, "scores": scores, "attention": attention}
 
-    def decode_in_slices(self, source_ids, with_attention):
-        """`decode` over consecutive slices of `batch_size` rows, in one graph loop.
+    def per_sentence(self, rows, batch):
+        """`(B*n, ...)` rows → `(B, n, ...)`; unchanged for n = 1."""
+        n = self.num_return_sequences
+        if n == 1:
+            return rows
+        return tf.reshape(rows, tf.concat([tf.stack([batch, n]), tf.shape(rows)[1:]], axis=0))
 
-        Each slice is decoded (and trimmed) on its own, exactly like one
-        batch of `Translator.translate`; the outputs are padded to a common
-        length and concatenated. Only one slice's decoding state is alive at
-        a time. Uses TensorList ops (fine for TF Serving, not for TFLite).
+    def length_cap(self, width, requested=None):
+        """The most target ids for a source batch of `width` columns (scalar int32).
 
-        Args:
-            source_ids: int32 `(B, S)`, 0-padded, already truncated.
-            with_attention: also return the attention weights (the strings
-                signature does not need them).
-
-        Returns:
-            dict with `"ids"` `(B, L)`, `"scores"` `(B,)` and, with
-            `with_attention`, `"attention"` `(B, L, S)`.
+        A request's positive `max_length` replaces the default, up to
+        `max_target_length` (which bounds a request's memory).
         """
-        batch, width = tf.shape(source_ids)[0], tf.shape(source_ids)[1]
-        size = self.batch_size
-        num_slices = tf.maximum((batch + size - 1) // size, 1)  # one (empty) slice for B = 0
-        cap = self.length_cap(width)  # >= every slice's L
-        arrays = {
-            "ids": tf.TensorArray(tf.int32, size=num_slices, infer_shape=False),
-            "scores": tf.TensorArray(tf.float32, size=num_slices, infer_shape=False),
-        }
-        if with_attention:
-            arrays["attention"] = tf.TensorArray(tf.float32, size=num_slices, infer_shape=False)
-
-        def body(i, steps, arrays):
-            out = self.decode(source_ids[i * size : (i + 1) * size])  # (b, L_i), (b,), (b, L_i, S)
-            length = tf.shape(out["ids"])[1]
-            arrays = dict(arrays)
-            arrays["ids"] = arrays["ids"].write(
-                i, tf.pad(out["ids"], [[0, 0], [0, cap - length]])
-            )  # (b, cap)
-            arrays["scores"] = arrays["scores"].write(i, out["scores"])
-            if with_attention:
-                attention = tf.pad(out["attention"], [[0, 0], [0, cap - length], [0, 0]])  # (b, cap, S)
-                arrays["attention"] = arrays["attention"].write(i, attention)
-            return i + 1, tf.maximum(steps, length), arrays
-
-        _, steps, arrays = tf.while_loop(
-            lambda i, *_: i < num_slices,
-            body,
-            (tf.constant(0), tf.constant(0), arrays),
-            parallel_iterations=1,  # one slice's decoding state at a time
-        )
-        out = {
-            "ids": tf.reshape(arrays["ids"].concat(), [batch, cap])[:, :steps],  # (B, L)
-            "scores": tf.reshape(arrays["scores"].concat(), [batch]),  # (B,)
-        }
-        if with_attention:
-            out["attention"] = tf.reshape(arrays["attention"].concat(), [batch, cap, width])[:, :steps]
-        return out
-
-    def length_cap(self, width):
-        """The most target ids for a source batch of `width` columns (scalar int32)."""
         if self.max_length is not None:
-            return tf.constant(self.max_length, tf.int32)
-        return tf.minimum(2 * width + 10, self.max_target_length)
-
-
-def check_translator_settings(translator, max_target_length=None):
-    """Raises for a Translator setting the exported graphs cannot honour.
-
-    Args:
-        translator: a `keras_s2s.Translator`.
-        max_target_length: the export's limit, if given: with the
-            translator's `max_length` set it must be None or equal to it.
-
-    Raises:
-        ValueError: `replace_unknown=True` (a text-level rewrite: the ids
-            outputs cannot carry copied source words), or a contradicting
-            `max_target_length`.
-    """
-    if getattr(translator, "replace_unknown", False):
-        raise ValueError(
-            "Exported models do not implement `replace_unknown` (their ids "
-            "outputs cannot carry copied source words); export a Translator "
-            "with replace_unknown=False. Received: replace_unknown=True"
-        )
-    max_length = getattr(translator, "max_length", None)
-    if max_length is not None and max_target_length not in (None, max_length):
-        raise ValueError(
-            "`max_target_length` must equal the Translator's `max_length` "
-            "(or be None): the export decodes as the Translator does. "
-            f"Received: max_target_length={max_target_length!r}, max_length={max_length!r}"
-        )
-
-
-def used_width(source_ids):
-    """Columns up to the last non-padding id of the batch; all of them for padding only.
-
-    Args:
-        source_ids: int32 `(B, S)`.
-
-    Returns:
-        Scalar int32 `W <= S`.
-    """
-    width = tf.shape(source_ids)[1]
-    positions = tf.range(1, width + 1)  # (S,)
-    last = tf.reduce_max(tf.where(tf.not_equal(source_ids, 0), positions, 0))  # lowest int for B = 0
-    return tf.where(last > 0, last, width)
-
-
-def check_rank(tensor, rank, message):
-    """Fails the call at run time unless `tensor` has `rank` dimensions.
-
-    A signature's input shape is not enforced when a loaded SavedModel (or
-    TF Serving) is called, and a `tf.rank` check is constant-folded away by
-    the graph optimizer, which trusts the declared shape. Serializing the
-    shape vector and parsing it back hides the rank from the optimizer.
-    SavedModel only (`SerializeTensor` / `ParseTensor` are no TFLite builtins).
-
-    Args:
-        tensor: the input tensor.
-        rank: the rank it must have.
-        message: the start of the error message.
-
-    Returns:
-        `tensor`, after the check.
-    """
-    shape = tf.io.parse_tensor(tf.io.serialize_tensor(tf.shape(tensor)), tf.int32)  # (rank,)
-    received = tf.size(shape)
-    text = tf.strings.format(
-        message + f" (rank {rank}). Received: rank {{}}, shape {{}}", (received, shape), summarize=-1
-    )
-    with tf.control_dependencies([tf.debugging.Assert(tf.equal(received, rank), [text])]):
-        return tf.identity(tensor)
-
-
-def truncate(source_ids, max_length):
-    """Cuts rows longer than `max_length` ids and ends them with [END] again."""
-    source_ids = tf.convert_to_tensor(source_ids, tf.int32)
-    lengths = tf.reduce_sum(tf.cast(tf.not_equal(source_ids, 0), tf.int32), axis=1)  # (B,)
-    cut = source_ids[:, :max_length]  # (B, S')
-    last = tf.equal(tf.range(tf.shape(cut)[1]), max_length - 1)  # (S',)
-    needs_end = tf.logical_and(tf.expand_dims(last, 0), tf.expand_dims(lengths > max_length, 1))  # (B, S')
-    return tf.where(needs_end, tf.constant(END_ID, tf.int32), cut)  # (B, S')
+            default = tf.constant(self.max_length, tf.int32)
+        else:
+            default = tf.minimum(2 * width + 10, self.max_target_length)
+        if requested is None:
+            return default
+        return tf.where(requested > 0, tf.minimum(requested, self.max_target_length), default)

@@ -1,4 +1,12 @@
-"""Attention layers, encoders and decoders (RNN and Transformer)."""
+"""Attention layers, encoders and decoders (RNN and Transformer).
+
+The three attention layers share `BaseAttention`; `RNNEncoder` and
+`AttentionDecoder` compose them, and the Transformer's encoder and decoder
+are built from `ScaledDotProductAttention` heads. Layers use `keras.ops`
+only: they import no TensorFlow (so they run on every Keras backend) and
+know no models, search, strings or files (tests/test_architecture.py checks
+the imports).
+"""
 
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.attention_decoder import AttentionDecoder

@@ -1,4 +1,10 @@
-"""Models: the RNN `Seq2Seq` and the `Transformer`, their loss and metric."""
+"""Models: the functional encoder/decoder models, their loss, metric and output prior.
+
+`Seq2Seq` (RNN) and `Transformer` share `EncoderDecoderModel`, compose the
+layers and decode with `keras_s2s.decoding`. Models know no export, training
+run, CLI, Translator, tokenizer or dataset (tests/test_architecture.py
+checks the imports).
+"""
 
 from keras_s2s.models.encoder_decoder_model import EncoderDecoderModel
 from keras_s2s.models.label_smoothed_cross_entropy import LabelSmoothedCrossEntropy

@@ -2,7 +2,8 @@
 
 Every tokenizer is a Keras layer mapping strings to int32 ids wrapped in
 [START] ... [END] (ids 2 and 3), 0-padded ([PAD]) unless `ragged=True`, with
-[UNK] = 1 for unknown pieces; `detokenize` maps ids back to text.
+[UNK] = 1 for unknown pieces; `detokenize` maps ids back to text. Text
+imports no other keras_s2s package.
 """
 
 from keras_s2s.text.base_tokenizer import BaseTokenizer

@@ -3,7 +3,8 @@
 `train(output_dir, train_pairs, val_pairs, TrainSettings(...))` is what
 `keras-s2s train` runs; the callbacks it uses are public for `model.fit`
 users (`AtomicBackupAndRestore` with `keras_s2s.data.make_epochs` gives them
-the same exact resume).
+the same exact resume). Training imports models, data, text and the
+Translator; never the CLI.
 """
 
 from keras_s2s.training.atomic_backup_and_restore import AtomicBackupAndRestore, read_backup_metadata

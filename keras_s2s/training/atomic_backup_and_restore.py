@@ -78,7 +78,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if self.is_chief and os.path.isdir(self.backup_dir):
             self._remove_all_but(metadata)  # what a kill left half-written
         self.restored = metadata
-        step = self._iterations()
+        step = self.optimizer_steps()
         check_same_on_all_workers(self.strategy, [step, self._skip], "the restored training step")
         if self._skip:
             self._skip_trained_batches()
@@ -126,7 +126,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     # --- save ----------------------------------------------------------
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._epoch_start_step = self._iterations() - self._skip
+        self._epoch_start_step = self.optimizer_steps() - self._skip
         if self._pending_metrics is not None:
             self._restore_metrics(self._pending_metrics)
             self._pending_metrics = None
@@ -154,7 +154,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             super().on_train_batch_end(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._epoch, self._epoch_start_step = epoch + 1, self._iterations()
+        self._epoch, self._epoch_start_step = epoch + 1, self.optimizer_steps()
         self._batches_seen_since_last_saving = 0
         self._save_model()  # also with save_freq=N: epochs always end backed up
 
@@ -183,7 +183,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             self.non_finite = True
             return
         os.makedirs(self.backup_dir, exist_ok=True)
-        step = self._iterations()
+        step = self.optimizer_steps()
         name = f"ckpt-{step}.weights.h5"
         _replace(os.path.join(self.backup_dir, name), self.model.save_weights)
         metadata = {
@@ -206,7 +206,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if self.is_chief and not self.non_finite:
             super().on_train_end(logs)
 
-    def _iterations(self):
+    def optimizer_steps(self):
+        """The optimizer steps taken so far (0 before the optimizer exists)."""
         optimizer = self.model.optimizer
         return int(optimizer.iterations.numpy()) if optimizer is not None else 0
 

@@ -364,7 +364,7 @@ def _fit(
     if budget.reason is not None:
         stopped = "budget"
         print_fn(
-            f"Training stopped: {budget.reason} at step {backup._iterations()}. "
+            f"Training stopped: {budget.reason} at step {backup.optimizer_steps()}. "
             "backup/ holds this state; continue with --resume."
         )
     if early_stopping is not None and early_stopping.stopped_epoch:

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import decoding
-from keras_s2s.text.vocabulary import END_ID, PAD_ID, START_ID, UNK_ID
+from keras_s2s.text.unknown_replacement import replace_unknown
+from keras_s2s.text.vocabulary import END_ID, PAD_ID
 
 
 class Translator:
@@ -99,7 +100,9 @@ class Translator:
         out = self.model.generate(source_ids, self.strategy, self.max_length)
         ids, attention = out["ids"], out["attention"]  # (B, [n,] L), (B, [n,] L, S)
         if self.replace_unknown:
-            translation = self._replace_unknown(ids, attention, source_ids)
+            translation = replace_unknown(
+                ids, attention, source_ids, self.source_tokenizer, self.target_tokenizer
+            )
         else:
             translation = self.target_tokenizer.detokenize(ids)  # (B, [n])
         best_ids = ids[:, 0] if ids.shape.rank == 3 else ids  # (B, L)
@@ -117,25 +120,6 @@ class Translator:
             batch["target_tokens"].append([_to_str(x) for x in target_tokens[i][:t]])
             batch["attention"].append(best_attention[i, :t, :s])
         return batch
-
-    def _replace_unknown(self, ids, attention, source_ids):
-        """Text of `ids` with each [UNK] replaced by the most attended source token."""
-        shape = tf.shape(ids)[:-1]  # (B,) or (B, n)
-        length, width = tf.shape(ids)[-1], tf.shape(attention)[-1]
-        flat_ids = tf.reshape(ids, [-1, length])  # (B·n, L)
-        flat_attention = tf.reshape(attention, [-1, length, width])  # (B·n, L, S)
-        repeats = tf.shape(flat_ids)[0] // tf.maximum(tf.shape(source_ids)[0], 1)
-        sources = tf.repeat(source_ids, repeats, axis=0)  # (B·n, S)
-        source_tokens = self.source_tokenizer.ids_to_tokens(sources)  # (B·n, S)
-        source_tokens = tf.strings.regex_replace(source_tokens, "^##", "")
-        position = tf.argmax(flat_attention, axis=-1, output_type=tf.int32)  # (B·n, L)
-        copied = tf.gather(source_tokens, position, batch_dims=1)  # (B·n, L)
-        tokens = self.target_tokenizer.ids_to_tokens(flat_ids)  # (B·n, L)
-        tokens = tf.where(tf.equal(flat_ids, UNK_ID), copied, tokens)
-        before_end = tf.equal(tf.cumsum(tf.cast(tf.equal(flat_ids, END_ID), tf.int32), axis=1), 0)
-        keep = before_end & (flat_ids != PAD_ID) & (flat_ids != START_ID)
-        text = self.target_tokenizer.tokens_to_text(tf.ragged.boolean_mask(tokens, keep))
-        return tf.reshape(text, shape)
 
     def export_saved_model(self, path, **kwargs):
         """Writes a TF Serving SavedModel; see `keras_s2s.export.export_saved_model`."""

@@ -3,6 +3,7 @@ import math
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401  (registers the serializables)
 from keras_s2s.layers import SinusoidalPositionEncoding
@@ -58,3 +59,12 @@ def test_bad_arguments_and_config():
     layer = SinusoidalPositionEncoding(max_wavelength=500, name="pe")
     clone = SinusoidalPositionEncoding.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config() and clone.max_wavelength == 500
+
+
+def test_shared_layer_checks(tmp_path):
+    run_layer_test(
+        lambda **kw: SinusoidalPositionEncoding(**kw),
+        [np.random.default_rng(0).normal(size=(2, 7, 6)).astype("float32")],
+        expected_output_shapes=[(2, 7, 6)],
+        tmp_path=tmp_path,
+    )

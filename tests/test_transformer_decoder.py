@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401  (registers the serializables)
 from keras_s2s.layers import TransformerDecoder, TransformerEncoder
@@ -142,25 +143,23 @@ def test_dropout_applies_in_training_only():
     assert not np.allclose(decoder(TGT, outputs, training=True), a)
 
 
-def test_config_round_trip_and_serialization(tmp_path):
-    decoder = _decoder(tie_embeddings=False, dropout=0.2)
-    config = decoder.get_config()
+@pytest.mark.parametrize("tie_embeddings", [True, False])
+def test_config_and_the_shared_layer_checks(tie_embeddings, tmp_path):
+    config = _decoder(tie_embeddings=tie_embeddings, dropout=0.2).get_config()
     assert {k: config[k] for k in ("vocab_size", "num_heads", "tie_embeddings", "dropout")} == {
         "vocab_size": 12,
         "num_heads": 4,
-        "tie_embeddings": False,
+        "tie_embeddings": tie_embeddings,
         "dropout": 0.2,
     }
-    clone = TransformerDecoder.from_config(config)
-    assert clone.get_config() == config
-    source_ids = keras.Input((None,), dtype="int32", name="source_ids")
-    target_ids = keras.Input((None,), dtype="int32", name="target_ids")
-    logits = decoder(target_ids, TransformerEncoder(10, **SMALL)(source_ids))
-    model = keras.Model([source_ids, target_ids], logits)
-    expected = np.asarray(model([SRC, TGT]))
-    model.save(tmp_path / "decoder.keras")
-    restored = keras.models.load_model(tmp_path / "decoder.keras")
-    np.testing.assert_array_equal(restored([SRC, TGT]), expected)
+    run_layer_test(
+        lambda **kw: TransformerDecoder(12, **SMALL, tie_embeddings=tie_embeddings, **kw),
+        [TGT, np.asarray(_encode())],
+        call_kwargs={"return_attention_scores": True, "training": False},
+        expected_output_shapes=[(3, 6, 12), (3, 6, 5)],
+        mixed_precision_output_dtype="float32",  # the logits, by design
+        tmp_path=tmp_path,
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401  (registers the serializables)
 from keras_s2s.layers import TransformerDecoderBlock
@@ -52,3 +53,13 @@ def test_config_round_trip():
     config = block.get_config()
     assert TransformerDecoderBlock.from_config(config).get_config() == config
     assert block.head_dim == 2
+
+
+def test_shared_layer_checks(tmp_path):
+    run_layer_test(
+        lambda **kw: TransformerDecoderBlock(8, 2, 16, **kw),
+        [X, ENC],
+        call_kwargs={"return_attention_scores": True, "training": False},
+        expected_output_shapes=[(2, 5, 8), (2, 2, 5, 3)],
+        tmp_path=tmp_path,
+    )

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401  (registers the serializables)
 from keras_s2s.layers import TransformerEncoder
@@ -66,21 +67,22 @@ def test_mixed_precision_outputs_in_the_compute_dtype():
     np.testing.assert_allclose(np.asarray(keras.ops.cast(outputs, "float32")), reference(SRC), atol=0.1)
 
 
-def test_config_round_trip_and_keras_file(tmp_path):
-    encoder = _encoder(num_heads=2, dropout=0.25)
-    config = encoder.get_config()
-    assert TransformerEncoder.from_config(config).get_config() == config
-    assert {k: config[k] for k in ("vocab_size", "embedding_dim", "num_layers", "num_heads")} == {
+def test_config_and_the_shared_layer_checks(tmp_path):
+    config = _encoder(num_heads=2, dropout=0.25).get_config()
+    assert {k: config[k] for k in ("vocab_size", "embedding_dim", "num_layers", "num_heads", "dropout")} == {
         "vocab_size": 10,
         "embedding_dim": 16,
         "num_layers": 2,
         "num_heads": 2,
+        "dropout": 0.25,
     }
-    ids = keras.Input((None,), dtype="int32")
-    model = keras.Model(ids, encoder(ids))
-    expected = np.asarray(model(SRC))
-    model.save(tmp_path / "encoder.keras")
-    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "encoder.keras")(SRC), expected)
+    run_layer_test(
+        lambda **kw: TransformerEncoder(10, **SMALL, **kw),
+        [SRC],
+        call_kwargs={"training": False},
+        expected_output_shapes=[(3, 5, 16)],
+        tmp_path=tmp_path,
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from layer_testing import run_layer_test
 
 import keras_s2s  # noqa: F401  (registers the serializables)
 from keras_s2s.layers import TransformerEncoderBlock
@@ -64,3 +65,13 @@ def test_bad_arguments(args, match):
     with pytest.raises(ValueError, match="num_layers=0"):
         check_transformer_args(8, 2, 8, 0.0, num_layers=0)
     assert keras.saving.get_registered_name(TransformerEncoderBlock) == "keras_s2s>TransformerEncoderBlock"
+
+
+def test_shared_layer_checks(tmp_path):
+    run_layer_test(
+        lambda **kw: TransformerEncoderBlock(8, 2, 16, **kw),
+        [X, MASK],
+        call_kwargs={"training": False},
+        expected_output_shapes=[(2, 4, 8)],
+        tmp_path=tmp_path,
+    )

@@ -135,9 +135,6 @@ class TransformerEncoderBlock(keras.layers.Layer):
                 f"inputs of depth {self.embedding_dim}. Received: inputs.shape={tuple(shape)}"
             )
 
-    def compute_output_shape(self, inputs_shape, *args, **kwargs):
-        return inputs_shape
-
     def compute_mask(self, inputs, previous_mask=None):
         return previous_mask
 

@@ -23,7 +23,8 @@ class TransformerDecoder(keras.layers.Layer):
     the output projection shares the target embedding matrix; with
     `tie_embeddings=False` it is a matrix of its own.) The bias `b`
     (`logits_bias`) lets a model start from the targets' unigram prior.
-    Logits are float32 under any dtype policy.
+    Logits are float32 under any dtype policy (under a mixed policy the
+    tied projection reads the embedding matrix autocast, like every weight).
 
     The decoder has the entry points of `AttentionDecoder`, so the decoding
     strategies drive it unchanged: `prepare_memory` projects the

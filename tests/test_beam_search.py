@@ -273,3 +273,32 @@ def test_min_length_delays_end(min_length):
     assert first_end >= min_length
     if min_length == 0:
         assert ids[:2] == [B, END]  # the unconstrained best
+
+
+@pytest.mark.parametrize("beam_args", [(3, 0.6, 1), (4, 1.0, 2), (2, 0.0, 1), (3, 0.6, 1, 0.3)], ids=str)
+def test_early_stop_returns_what_running_to_the_end_returns(beam_args, monkeypatch):
+    # Random time-dependent tables: with the bound check, every token, score
+    # and attention row equals the run without it; only the padding is shorter.
+    programs = [0, 1, 2, 3, 4, 2, 1]
+    step = TableStep(*(random_program(seed, steps=8, scale=2.0) for seed in range(5)))
+    state, memory = step.initial(programs, width=12)
+    strategy = BeamSearch(*beam_args)
+    early = dynamic_decode(step, state, memory, strategy, max_length=12, attention_size=12)
+    monkeypatch.setattr(BeamSearch, "should_stop", lambda self, *args: None)
+    full = dynamic_decode(step, state, memory, strategy, max_length=12, attention_size=12)
+    length = early["ids"].shape[-1]
+    assert length <= full["ids"].shape[-1]
+    np.testing.assert_array_equal(early["ids"], full["ids"][..., :length])
+    assert not np.asarray(full["ids"])[..., length:].any()
+    np.testing.assert_allclose(early["scores"], full["scores"], rtol=1e-6)
+    np.testing.assert_allclose(early["attention"], full["attention"][..., :length, :], atol=1e-6)
+
+
+def test_early_stop_saves_steps_when_a_finished_beam_cannot_be_beaten():
+    # SHORT: [b, END] (P = .54) finishes at step 1; the live a-beams fall far
+    # below it, so the loop stops long before max_length.
+    step = TableStep(SHORT)
+    state, memory = step.initial([0], width=20)
+    out = dynamic_decode(step, state, memory, BeamSearch(3, 0.6), max_length=20)
+    assert out["ids"].numpy().tolist() == [[B, END]]
+    assert len(step.calls) <= 3

@@ -119,9 +119,10 @@ def test_nested_state_no_attention_and_explicit_batch_size():
 
     state = ((tf.zeros([2, 3]),), tf.zeros([2]))
     out = dynamic_decode(step_fn, state, (), "beam", batch_size=2, max_length=4)
-    # The best beam ends at once; the others (live at step 0) end at step 1.
-    np.testing.assert_array_equal(out["ids"].numpy(), [[END, 0], [END, 0]])
-    assert out["attention"].shape == (2, 2, 0)
+    # The best beam ends at once; the others stay live but cannot beat it
+    # (BeamSearch.should_stop), so the loop stops after one step.
+    np.testing.assert_array_equal(out["ids"].numpy(), [[END], [END]])
+    assert out["attention"].shape == (2, 1, 0)
     with pytest.raises(ValueError, match="Received: batch_size=None"):
         dynamic_decode(step_fn, (), (), "greedy", max_length=4)
 

@@ -159,6 +159,34 @@ class BeamSearch(DecodingStrategy):
             loop_state["coverage"] = tf.gather(coverage, parents)  # (N, S)
         return token_ids, parents, loop_state
 
+    def should_stop(self, t, finished, loop_state, max_length):
+        """Stop once, in every sentence, `n` finished hypotheses beat every live one.
+
+        A live hypothesis' score can only fall short of its bound: its log P
+        (<= 0) can only fall with more tokens, and lp grows with the length,
+        so its final score is at most log P / lp(max_length) (plus cp <= 0).
+        Every candidate it can produce scores below that too, so finished
+        hypotheses above all live bounds are never pushed out of the beam:
+        stopping returns exactly what running to the end returns (only
+        `L`, the trailing padding, can be shorter).
+
+        Returns:
+            Scalar bool.
+        """
+        k, n = self.beam_size, self.num_return_sequences
+        num_rows = tf.shape(finished)[0]
+        batch = num_rows // k
+        log_probs = loop_state["log_probs"]  # (N,)
+        final = log_probs / self._penalty(loop_state["lengths"])  # (N,)
+        if self.needs_attention:
+            final += tf.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
+        longest = tf.fill([num_rows], tf.cast(max_length, tf.int32))  # (N,)
+        bound = log_probs / self._penalty(longest)  # (N,) the best a live row can still reach
+        live = tf.reshape(tf.where(finished, float("-inf"), bound), [batch, k])  # (B, K)
+        done = tf.reshape(tf.where(finished, final, float("-inf")), [batch, k])  # (B, K)
+        nth_finished = tf.math.top_k(done, k=n).values[:, -1]  # (B,)
+        return tf.reduce_all(nth_finished > tf.reduce_max(live, axis=1))
+
     def finalize(self, ids, attention, finished, loop_state, batch_size):
         """Sort each sentence's beams by normalized score; keep the best n."""
         k, n = self.beam_size, self.num_return_sequences

@@ -87,6 +87,22 @@ class DecodingStrategy:
         blocked = tf.logical_and(t < self.min_length, is_end)  # (V,)
         return tf.where(tf.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
 
+    def should_stop(self, t, finished, loop_state, max_length):
+        """Whether the loop may stop before every row has finished.
+
+        Checked before each step, after `t < max_length` and "some row is
+        live". Default None: run until then. A strategy returns a scalar
+        bool tensor when it can prove that further steps cannot change its
+        output (beam search: no live hypothesis can beat the finished ones).
+
+        Args:
+            t: scalar int32, the next step.
+            finished: `(N,)` bool.
+            loop_state: the strategy's nested tensors.
+            max_length: int or scalar int32, the loop's step limit.
+        """
+        return None
+
     def step(self, t, logits, finished, loop_state, end_id):
         """Choose the tokens of step `t` (subclasses implement this).
 

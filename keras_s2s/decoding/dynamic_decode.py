@@ -125,7 +125,9 @@ def dynamic_decode(
     row_index = tf.stack([tf.range(num_rows), tf.zeros([num_rows], tf.int32)], axis=1)
 
     def cond(t, tokens, state, finished, ids, attention, loop_state, *sources):
-        return tf.logical_and(t < max_length, tf.reduce_any(tf.logical_not(finished)))
+        running = tf.logical_and(t < max_length, tf.reduce_any(tf.logical_not(finished)))
+        stop = strategy.should_stop(t, finished, loop_state, max_length)  # beam: nothing left to gain
+        return running if stop is None else tf.logical_and(running, tf.logical_not(stop))
 
     def body(t, tokens, state, finished, ids, attention, loop_state, *sources):
         logits, new_state, step_attention = step_fn(tokens, state, memory)

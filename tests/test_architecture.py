@@ -22,6 +22,7 @@ FORBIDDEN = {
     "export": {"training", "cli"},
     "translator": {"training", "cli"},
     "training": {"cli"},
+    "optimizers": {"layers", "models", "decoding", "text", "data", "export", "training", "cli", "translator"},
 }
 
 

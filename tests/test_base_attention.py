@@ -142,3 +142,9 @@ def test_wrong_ranks_are_rejected():
 def test_base_layer_has_no_score_function():
     with pytest.raises(NotImplementedError):
         BaseAttention()(Q, V)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in LAYERS if k not in ("scaled_dot", "multi_head")))
+def test_query_positions_are_refused_without_a_causal_mask(kind):
+    with pytest.raises(ValueError, match=r"has no causal mask.*query_positions.shape=\(3, 4\)"):
+        LAYERS[kind]()(Q, V, query_positions=np.zeros((3, 4), "int32"))

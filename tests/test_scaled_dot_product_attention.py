@@ -119,3 +119,38 @@ def test_shared_layer_checks(kwargs, weights_shape, tmp_path):
         expected_output_shapes=[(2, 3, 6), weights_shape],
         tmp_path=tmp_path,
     )
+
+
+@pytest.mark.parametrize("num_heads", [1, 2])
+def test_query_positions_place_a_causal_mask_by_absolute_position(num_heads):
+    layer = ScaledDotProductAttention(num_heads=num_heads, key_dim=4, use_causal_mask=True)
+    x = np.random.rand(2, 5, 8).astype("float32")
+    context, weights = layer(x, x, return_attention_scores=True)  # (B, T, d), (B, [H,] T, T)
+    # The default positions are 0 … Tq-1: the same numbers as passing them.
+    positions = np.tile(np.arange(5, dtype="int32"), (2, 1))  # (B, T)
+    same = layer(x, x, query_positions=positions)
+    np.testing.assert_allclose(same, context, atol=1e-6)
+    keys, values = layer.prepare_memory(x)
+    for t in range(5):
+        # One query at position t against all 5 keys: keys after t are masked
+        # by absolute position, as in the teacher-forced call...
+        step, step_weights = layer.attend(
+            x[:, t], keys, values, query_positions=np.full((2,), t, "int32"), return_attention_scores=True
+        )
+        np.testing.assert_allclose(step, np.asarray(context)[:, t], atol=1e-5)
+        np.testing.assert_allclose(step_weights, np.asarray(weights)[..., t, :], atol=1e-6)
+        assert np.all(np.asarray(step_weights)[..., t + 1 :] == 0)
+    # ... where a mask built from the one-step query's length sees key 0 only.
+    _, trap = layer.attend(x[:, 3], keys, values, return_attention_scores=True)
+    assert np.all(np.asarray(trap)[..., 1:] == 0)
+
+
+def test_query_positions_differ_per_row():
+    layer = ScaledDotProductAttention(use_causal_mask=True)
+    q = np.random.rand(2, 8).astype("float32")  # one query per row
+    v = np.random.rand(2, 4, 8).astype("float32")
+    _, weights = layer(q, v, query_positions=np.array([0, 2], "int32"), return_attention_scores=True)
+    w = np.asarray(weights)  # (B, Tv)
+    assert w[0, 0] == pytest.approx(1.0) and np.all(w[0, 1:] == 0)
+    assert np.all(w[1, :3] > 0) and w[1, 3] == 0
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)

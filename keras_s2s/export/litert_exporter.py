@@ -67,8 +67,10 @@ def export_litert(
     four files may exist. Each file is written atomically, the `.tflite`
     last.
 
-    How: the encoder runs cell by cell (`RNNEncoder.encode_stepwise`, no TensorList
-    ops), the weights are frozen into constants before conversion (a saved
+    How: the encoder runs through `encoder.encode_stepwise` (an RNN cell by
+    cell, no TensorList ops; a Transformer's inference-mode call), the
+    decoder steps with fixed-size buffers (a Transformer's key/value cache
+    included), the weights are frozen into constants before conversion (a saved
     module's resource variables convert to wrong numbers or fail), and the
     frozen function is converted under the signature name.
 

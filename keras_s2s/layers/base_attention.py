@@ -42,6 +42,14 @@ class BaseAttention(keras.layers.Layer):
             (e.g. `Embedding(mask_zero=True)`) in the functional API.
         return_attention_scores: bool, also return the weights.
         training: bool, whether dropout is applied.
+        query_positions: optional int `(B, Tq)` (or `(B,)` for a rank-2
+            query), the absolute position of each query among the keys,
+            for a layer with a causal mask: query i may attend key j iff
+            `j <= query_positions[i]`. Default `0 … Tq-1`, i.e. the
+            queries are the first `Tq` keys. A decoder that steps with a
+            key/value cache passes the step's position, since a mask built
+            from a one-step query's length would hide all but the first key.
+            A layer without a causal mask refuses it.
 
     Returns:
         context `(B, Tq, dv)` (or `(B, dv)`), and with
@@ -98,6 +106,7 @@ class BaseAttention(keras.layers.Layer):
         value_mask=None,
         return_attention_scores=False,
         training=None,
+        query_positions=None,
     ):
         """Attends `query` to a memory made by `prepare_memory`."""
         single_step = len(query.shape) == 2
@@ -105,10 +114,12 @@ class BaseAttention(keras.layers.Layer):
             query = ops.expand_dims(query, 1)  # (B, 1, dq)
             if query_mask is not None:
                 query_mask = ops.expand_dims(query_mask, 1)  # (B, 1)
+            if query_positions is not None:
+                query_positions = ops.expand_dims(query_positions, 1)  # (B, 1)
         else:
             self._check_rank(query, 3, "query")
         scores = self.score(query, keys)  # (B, [H,] Tq, Tv)
-        weights = self._masked_softmax(scores, query_mask, value_mask)
+        weights = self._masked_softmax(scores, query_mask, value_mask, query_positions)
         dropped = self._dropout_layer(weights, training=training)
         context = ops.matmul(dropped, values)  # (B, [H,] Tq, dv)
         context = self.project_output(context)  # (B, Tq, dv)
@@ -131,6 +142,7 @@ class BaseAttention(keras.layers.Layer):
         value_mask=None,
         return_attention_scores=False,
         training=None,
+        query_positions=None,
     ):
         keys, values = self.prepare_memory(value, key)
         return self.attend(
@@ -141,16 +153,17 @@ class BaseAttention(keras.layers.Layer):
             value_mask=value_mask,
             return_attention_scores=return_attention_scores,
             training=training,
+            query_positions=query_positions,
         )
 
     def compute_mask(self, query, previous_mask=None, **kwargs):
         return previous_mask
 
     # --- helpers -----------------------------------------------------------
-    def _masked_softmax(self, scores, query_mask, value_mask):
+    def _masked_softmax(self, scores, query_mask, value_mask, query_positions=None):
         """Softmax over the last axis in float32; exactly 0 where masked."""
         scores = ops.cast(scores, "float32")
-        mask = self._combined_mask(scores, query_mask, value_mask)
+        mask = self._combined_mask(scores, query_mask, value_mask, query_positions)
         if mask is not None:
             scores = ops.where(mask, scores, -1e9)
         weights = ops.softmax(scores, axis=-1)
@@ -160,7 +173,7 @@ class BaseAttention(keras.layers.Layer):
             weights = weights * ops.cast(mask, weights.dtype)
         return ops.cast(weights, self.compute_dtype)
 
-    def _combined_mask(self, scores, query_mask, value_mask):
+    def _combined_mask(self, scores, query_mask, value_mask, query_positions=None):
         """Bool mask broadcastable to `scores` `(B, [H,] Tq, Tv)`, or None."""
         heads = len(scores.shape) == 4
         mask = None
@@ -169,15 +182,25 @@ class BaseAttention(keras.layers.Layer):
         if query_mask is not None:
             q = ops.expand_dims(ops.cast(query_mask, "bool"), -1)  # (B,Tq,1)
             mask = q if mask is None else ops.logical_and(mask, q)
-        causal = self._causal_mask(scores)
+        causal = self._causal_mask(scores, query_positions)
+        if causal is None and query_positions is not None:
+            raise ValueError(
+                f"{self.__class__.__name__} has no causal mask: `query_positions` only "
+                "places the queries of a causal mask (use_causal_mask=True). "
+                f"Received: query_positions.shape={tuple(query_positions.shape)}"
+            )
         if causal is not None:
             mask = causal if mask is None else ops.logical_and(mask, causal)
         if mask is not None and heads:
             mask = ops.expand_dims(mask, 1)  # (B, 1, Tq, Tv)
         return mask
 
-    def _causal_mask(self, scores):
-        """Lower-triangular `(1, Tq, Tv)` mask, or None when not causal."""
+    def _causal_mask(self, scores, query_positions=None):
+        """Causal mask `(1 or B, Tq, Tv)`, or None when not causal.
+
+        `query_positions` (int `(B, Tq)` or None) are the queries' absolute
+        positions among the keys; None stands for `0 … Tq-1`.
+        """
         return None
 
     def _check_rank(self, x, rank, name):

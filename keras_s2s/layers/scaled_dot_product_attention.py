@@ -32,7 +32,9 @@ class ScaledDotProductAttention(BaseAttention):
             `query depth // num_heads` when `num_heads > 1`. With
             `num_heads=1` and `key_dim=None` no projection is learned.
         dropout: float in `[0, 1)`, dropout on the attention weights.
-        use_causal_mask: bool, query `i` may only attend to positions `j <= i`.
+        use_causal_mask: bool, query `i` may only attend to positions `j <= i`
+            (or `j <= query_positions[i]` when the call passes the queries'
+            absolute positions, as a cached decoding step does).
 
     Call arguments and returns: see `BaseAttention`; with `num_heads > 1`
     the weights have shape `(B, H, Tq, Tv)` (`(B, H, Tv)` for a single step).
@@ -115,13 +117,16 @@ class ScaledDotProductAttention(BaseAttention):
             return context, ops.squeeze(weights, 1)  # drop the single head axis
         return outputs
 
-    def _causal_mask(self, scores):
+    def _causal_mask(self, scores, query_positions=None):
         if not self.use_causal_mask:
             return None
         tq, tv = ops.shape(scores)[-2], ops.shape(scores)[-1]
-        rows = ops.expand_dims(ops.arange(tq), 1)  # (Tq, 1)
         cols = ops.expand_dims(ops.arange(tv), 0)  # (1, Tv)
-        return ops.expand_dims(rows >= cols, 0)  # (1, Tq, Tv)
+        if query_positions is None:
+            rows = ops.expand_dims(ops.arange(tq), 1)  # (Tq, 1)
+            return ops.expand_dims(rows >= cols, 0)  # (1, Tq, Tv)
+        rows = ops.expand_dims(ops.cast(query_positions, "int32"), -1)  # (B, Tq, 1)
+        return rows >= ops.expand_dims(ops.cast(cols, "int32"), 0)  # (B, Tq, Tv)
 
     def get_config(self):
         base_config = super().get_config()

@@ -9,14 +9,15 @@ from keras_s2s.text.vocabulary import END_ID, PAD_ID
 
 
 class Translator:
-    """Translates text with a trained `Seq2Seq` model.
+    """Translates text with a trained `Seq2Seq` or `Transformer` model.
 
     The source text is tokenized in graph (tensorflow-text), decoded with
     the chosen strategy (`model.generate`) and detokenized; the attention
     weights of every returned hypothesis come along.
 
     Args:
-        model: a trained `keras_s2s.models.Seq2Seq`.
+        model: a trained `keras_s2s.models.Seq2Seq` or `Transformer` (any
+            `EncoderDecoderModel`).
         source_tokenizer: the tokenizer of the model's source side.
         target_tokenizer: the tokenizer of the model's target side.
         strategy: `"beam"` (default, `BeamSearch()`), `"greedy"`,
@@ -47,7 +48,7 @@ class Translator:
     ):
         if not hasattr(model, "generate"):
             raise ValueError(
-                "`model` must be a keras_s2s Seq2Seq model (with `generate`). "
+                "`model` must be a keras_s2s Seq2Seq or Transformer model (with `generate`). "
                 f"Received: model={type(model).__name__}"
             )
         _check_vocab("source", source_tokenizer, model.source_vocab_size)

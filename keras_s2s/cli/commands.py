@@ -29,6 +29,12 @@ _TRAIN_OPTIONS = {
     "unidirectional": "bidirectional",
     "dropout": "dropout",
     "input_feeding": "input_feeding",
+    "architecture": "architecture",
+    "heads": "num_heads",
+    "feedforward_dim": "feedforward_dim",
+    "untied_embeddings": "tie_embeddings",
+    "warmup_steps": "warmup_steps",
+    "label_smoothing": "label_smoothing",
     "epochs": "epochs",
     "batch_size": "batch_size",
     "learning_rate": "learning_rate",
@@ -96,7 +102,7 @@ def train_options(args):
         value = getattr(args, flag)
         if value is None:
             continue
-        if flag == "unidirectional":
+        if flag in ("unidirectional", "untied_embeddings"):
             value = not value
         elif flag == "attention" and value == "none":
             value = None

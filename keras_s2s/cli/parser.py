@@ -90,7 +90,7 @@ def _add_train(sub):
     p = sub.add_parser(
         "train",
         help="train a model with model.fit into a run directory",
-        description="Train a Seq2Seq model into --output-dir. With --resume, flags that are "
+        description="Train a Seq2Seq (RNN) or Transformer model into --output-dir. With --resume, flags that are "
         "not given keep the run's own values; flags that would change the run (data, "
         "tokenizer, model, batch size, seed) are refused.",
     )
@@ -149,6 +149,12 @@ def _add_train(sub):
     tok.add_argument("--lowercase", action="store_true", default=None, help="lowercase all text")
     model = p.add_argument_group("model")
     model.add_argument(
+        "--architecture",
+        choices=["rnn", "transformer"],
+        default=None,
+        help="rnn: Seq2Seq (GRU/LSTM + attention); transformer: Vaswani et al. 2017 (default: rnn)",
+    )
+    model.add_argument(
         "--attention",
         choices=ATTENTIONS,
         default=None,
@@ -170,7 +176,17 @@ def _add_train(sub):
         "--layers",
         type=int,
         default=None,
-        help="recurrent layers in encoder and decoder" + _default("layers"),
+        help="layers in encoder and decoder (default: 1; transformer: 3)",
+    )
+    model.add_argument("--heads", type=int, default=None, help="transformer: attention heads (default: 4)")
+    model.add_argument(
+        "--feedforward-dim", type=int, default=None, help="transformer: feed-forward width (default: 1024)"
+    )
+    model.add_argument(
+        "--untied-embeddings",
+        action="store_true",
+        default=None,
+        help="transformer: an output projection of its own (default: tied to the target embedding)",
     )
     model.add_argument(
         "--unidirectional",
@@ -178,7 +194,9 @@ def _add_train(sub):
         default=None,
         help="forward-only encoder (default: bidirectional)",
     )
-    model.add_argument("--dropout", type=float, default=None, help="dropout rate" + _default("dropout"))
+    model.add_argument(
+        "--dropout", type=float, default=None, help="dropout rate (default: 0.2; transformer: 0.1)"
+    )
     model.add_argument("--input-feeding", action="store_true", default=None, help="Luong input feeding")
     fit = p.add_argument_group("training")
     fit.add_argument(
@@ -194,7 +212,18 @@ def _add_train(sub):
         "--learning-rate",
         type=float,
         default=None,
-        help="Adam learning rate (default: 1e-3; with --resume: the run's own)",
+        help="Adam learning rate; with --warmup-steps the schedule's peak "
+        "(default: 1e-3, or the schedule's own; with --resume: the run's own)",
+    )
+    fit.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="warmup + inverse-square-root schedule (Vaswani eq. 3) peaking after N steps",
+    )
+    fit.add_argument(
+        "--label-smoothing", type=float, default=None, metavar="EPS", help="label smoothing (default: 0)"
     )
     fit.add_argument(
         "--patience",

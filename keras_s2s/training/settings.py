@@ -20,9 +20,21 @@ MODEL_DEFAULTS = {
     "attention": "additive",
     "input_feeding": False,
 }
+#: The `Transformer` keyword arguments of `--architecture transformer`.
+TRANSFORMER_DEFAULTS = {
+    "embedding_dim": 256,
+    "num_layers": 3,
+    "num_heads": 4,
+    "feedforward_dim": 1024,
+    "dropout": 0.1,
+    "tie_embeddings": True,
+}
+#: The model keyword arguments of each architecture, with their defaults.
+ARCHITECTURES = {"rnn": MODEL_DEFAULTS, "transformer": TRANSFORMER_DEFAULTS}
 DATA_KEYS = ("source", "target", "tsv", "tsv_reverse", "val_source", "val_target", "val_split")
 #: Settings that define a run: a resume that changes one is refused.
 FIXED = (
+    "architecture",
     "tokenizer",
     "vocab_size",
     "lowercase",
@@ -33,6 +45,7 @@ FIXED = (
     "max_pairs",
     "val_split",
     "encoding_errors",
+    "warmup_steps",
 )
 #: The flag of each setting, for messages.
 FLAGS = {
@@ -60,7 +73,19 @@ FLAGS = {
     "dropout": "--dropout",
     "attention": "--attention",
     "input_feeding": "--input-feeding",
+    "architecture": "--architecture",
+    "num_heads": "--heads",
+    "feedforward_dim": "--feedforward-dim",
+    "tie_embeddings": "--untied-embeddings",
+    "warmup_steps": "--warmup-steps",
+    "label_smoothing": "--label-smoothing",
 }
+
+
+_MISMATCH = (
+    "The run was started with other settings; --resume continues a run "
+    "as it was started (use a new --output-dir for new settings): "
+)
 
 
 class SettingsMismatch(ValueError):
@@ -75,8 +100,10 @@ class TrainSettings:
         data: where the pairs come from (`source`/`target` files or a `tsv`,
             `tsv_reverse`, `val_source`/`val_target`, `val_split`); a resume
             without data flags reads them from here.
+        architecture: `"rnn"` (`Seq2Seq`) or `"transformer"` (`Transformer`).
         tokenizer, vocab_size, lowercase: the tokenizers trained on the data.
-        model: `Seq2Seq` keyword arguments (`MODEL_DEFAULTS` keys).
+        model: the model's keyword arguments (`ARCHITECTURES[architecture]`
+            keys: `MODEL_DEFAULTS` or `TRANSFORMER_DEFAULTS`).
         epochs: train until this many epochs are done (a total, not a count
             for this call).
         batch_size, learning_rate, patience, seed: as `model.fit` / Adam /
@@ -88,11 +115,17 @@ class TrainSettings:
         max_steps: stop once the run has made this many optimizer steps.
         max_minutes: stop this call after so many minutes (resumable).
         samples: validation sentences translated after every epoch.
+        warmup_steps: None (a constant learning rate) or the warmup of the
+            inverse-square-root schedule (Vaswani et al. 2017, eq. 3), whose
+            peak, reached at `warmup_steps`, is `learning_rate` (default
+            the schedule's own `d_model**-0.5 * warmup_steps**-0.5`).
+        label_smoothing: float in `[0, 1)` for the loss.
         data_fingerprint: filled in by `train()`: pair counts and SHA-256
             of the training and validation pairs, checked on resume.
     """
 
     data: dict = dataclasses.field(default_factory=dict)
+    architecture: str = "rnn"
     tokenizer: str = "subword"
     vocab_size: int = 8000
     lowercase: bool = False
@@ -110,16 +143,36 @@ class TrainSettings:
     max_steps: int = None
     max_minutes: float = None
     samples: int = 3
+    warmup_steps: int = None
+    label_smoothing: float = 0.0
     data_fingerprint: dict = None
 
     def __post_init__(self):
-        unknown = set(self.model) - set(MODEL_DEFAULTS)
-        if unknown:
+        if self.architecture not in ARCHITECTURES:
             raise ValueError(
-                f"Unknown model settings {sorted(unknown)}; expected some of "
-                f"{sorted(MODEL_DEFAULTS)}. Received: model={self.model!r}"
+                f"--architecture must be one of {sorted(ARCHITECTURES)}. Received: architecture={self.architecture!r}"
             )
-        self.model = {**MODEL_DEFAULTS, **self.model}
+        defaults = ARCHITECTURES[self.architecture]
+        unknown = sorted(set(self.model) - set(defaults))
+        if unknown:
+            flags = ", ".join(FLAGS.get(key, key) for key in unknown)
+            raise ValueError(
+                f"{flags} do(es) not apply to --architecture {self.architecture}; it takes "
+                f"{', '.join(sorted(FLAGS.get(k, k) for k in defaults))}. Received: model={self.model!r}"
+            )
+        self.model = {**defaults, **self.model}
+        if self.warmup_steps is not None and (
+            isinstance(self.warmup_steps, bool)
+            or not isinstance(self.warmup_steps, int)
+            or self.warmup_steps < 1
+        ):
+            raise ValueError(
+                f"--warmup-steps must be an int >= 1. Received: warmup_steps={self.warmup_steps!r}"
+            )
+        if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 1:
+            raise ValueError(
+                f"--label-smoothing must be in [0, 1). Received: label_smoothing={self.label_smoothing!r}"
+            )
         for name in (
             "epochs",
             "batch_size",
@@ -166,8 +219,14 @@ class TrainSettings:
         model = dict(fields["model"])
         data = dict(fields["data"])
         given = dict(options)
+        architecture = given.get("architecture", base.architecture)
+        if architecture != base.architecture:
+            if stored is not None:  # its model settings would not even apply
+                raise SettingsMismatch(_MISMATCH + _describe("architecture", base.architecture, architecture))
+            model = {}  # a new run of another architecture starts from its own defaults
+        model_keys = set(MODEL_DEFAULTS) | set(TRANSFORMER_DEFAULTS)
         for key in list(given):
-            if key in MODEL_DEFAULTS:
+            if key in model_keys:
                 model[key] = given.pop(key)
             elif key in DATA_KEYS and key != "val_split":
                 data[key] = given.pop(key)
@@ -178,10 +237,7 @@ class TrainSettings:
         if stored is not None:
             differences = settings.differences(stored)
             if differences:
-                raise SettingsMismatch(
-                    "The run was started with other settings; --resume continues a run "
-                    "as it was started (use a new --output-dir for new settings): " + "; ".join(differences)
-                )
+                raise SettingsMismatch(_MISMATCH + "; ".join(differences))
         return settings
 
     def differences(self, other):
@@ -197,6 +253,11 @@ class TrainSettings:
                 ]
             elif mine != theirs:
                 found.append(_describe(name, theirs, mine))
+        if self.warmup_steps is not None and self.learning_rate != other.learning_rate:
+            # The schedule (and its peak) is compiled into the run's optimizer.
+            found.append(
+                _describe("learning_rate", other.learning_rate, self.learning_rate) + " (the schedule's peak)"
+            )
         return found
 
     # --- storage ----------------------------------------------------------

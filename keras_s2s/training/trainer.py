@@ -1,17 +1,16 @@
-"""`train()`: fit a `Seq2Seq` into a run directory, in four steps a reader can follow.
+"""`train()`: fit a `Seq2Seq` or `Transformer` into a run directory, in four steps a reader can follow.
 
 1. `_prepare`: check the directory, train or load the tokenizers, store
    the settings (a resume checks them against the stored ones).
 2. `_datasets`: the epochs of the run, each in the order its number and the
    seed fix (`keras_s2s.data.make_epochs`), from where the run stands.
-3. `_build_model`: the model and optimizer (a resume restores them from
+3. `model_factory.build_model`: the model and optimizer (a resume restores them from
    `backup/` inside `fit`).
 4. `_fit`: `model.fit` with the callbacks that keep the run directory
    consistent at every moment; then what stopped it.
 """
 
 import collections
-import contextlib
 import os
 import shutil
 import tempfile
@@ -20,7 +19,6 @@ import keras
 
 from keras_s2s.data import count_batches, make_dataset, make_epochs
 from keras_s2s.files import ensure_writable_dir
-from keras_s2s.models import Seq2Seq
 from keras_s2s.training import run_directory as rd
 from keras_s2s.training.atomic_backup_and_restore import (
     AtomicBackupAndRestore,
@@ -33,6 +31,7 @@ from keras_s2s.training.distribute import (
     worker_info,
 )
 from keras_s2s.training.history_log import HistoryLog, read_history
+from keras_s2s.training.model_factory import build_model
 from keras_s2s.training.nan_guard import NaNGuard, after_nan
 from keras_s2s.training.resumable_early_stopping import ResumableEarlyStopping, replay
 from keras_s2s.training.run_budget import BudgetReached, RunBudget
@@ -60,7 +59,7 @@ def train(
     verbose=1,
     print_fn=print,
 ):
-    """Trains a `Seq2Seq` with `model.fit` and writes everything to `output_dir`.
+    """Trains a `Seq2Seq` or `Transformer` with `model.fit` and writes everything to `output_dir`.
 
     `output_dir` gets `model.keras` (best validation loss), the tokenizers,
     `settings.json`, `history.csv` (one row per epoch, with `steps`, the
@@ -114,7 +113,7 @@ def train(
     train_data, steps_per_epoch, val_data = _datasets(
         settings, train_pairs, val_pairs, source_tokenizer, target_tokenizer, progress.epoch
     )
-    model = _build_model(settings, source_tokenizer, target_tokenizer, strategy)
+    model = build_model(settings, source_tokenizer, target_tokenizer, strategy)
     if progress.backup is None and progress.step:
         _continue_without_backup(output_dir, model, progress, print_fn)
     # Only the chief writes the run directory; other workers write a scratch copy.
@@ -276,14 +275,6 @@ def _assert_cardinality(n):
 
 
 # === 3. Model ===
-def _build_model(settings, source_tokenizer, target_tokenizer, strategy):
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        model = Seq2Seq(source_tokenizer.vocab_size, target_tokenizer.vocab_size, **settings.model)
-        model.compile(optimizer=keras.optimizers.Adam(settings.learning_rate or 1e-3, clipnorm=1.0))
-    return model
-
-
 def _continue_without_backup(output_dir, model, progress, print_fn):
     """A run written before `backup/` was kept: its best model, a new optimizer."""
     model.set_weights(rd.load_model(os.path.join(output_dir, rd.MODEL_FILE)).get_weights())
@@ -339,7 +330,7 @@ def _fit(
         early_stopping = ResumableEarlyStopping("val_loss", settings.patience, rows)
         callbacks.append(early_stopping)
     callbacks += [budget, backup]
-    if settings.learning_rate is not None:
+    if settings.learning_rate is not None and settings.warmup_steps is None:  # a schedule stays the run's
         callbacks.append(_SetLearningRate(settings.learning_rate))
     stopped, history = "finished", None
     try:

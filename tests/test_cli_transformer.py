@@ -29,6 +29,8 @@ TRANSFORMER = [
     "0.1",
     "--epochs",
     "4",
+    "--keep-checkpoints",
+    "3",
     "--batch-size",
     "32",
     "--quiet",
@@ -99,8 +101,8 @@ def test_resume_refuses_rnn_flags_and_a_changed_architecture(transformer_run, ca
 
 
 def test_the_schedule_peaks_at_the_given_learning_rate():
-    from keras_s2s.training.settings import TrainSettings
     from keras_s2s.training.model_factory import learning_rate as _learning_rate
+    from keras_s2s.training.settings import TrainSettings
 
     settings = TrainSettings(
         architecture="transformer", model={"embedding_dim": 32}, warmup_steps=40, learning_rate=0.003
@@ -110,3 +112,32 @@ def test_the_schedule_peaks_at_the_given_learning_rate():
     assert float(schedule(9)) < 0.003 and float(schedule(399)) < 0.003
     constant = TrainSettings(learning_rate=0.002)
     assert _learning_rate(constant) == 0.002
+
+
+def test_average_the_last_checkpoints_into_a_run_every_command_reads(transformer_run, tmp_path, capsys):
+    import keras
+
+    from keras_s2s.training.epoch_checkpoints import checkpoint_paths
+    from keras_s2s.training.run_directory import load_run
+
+    _, out, _, _ = transformer_run
+    paths = checkpoint_paths(out)
+    assert [p.rsplit("/", 1)[1] for p in paths] == [f"epoch-000{e}.weights.h5" for e in (2, 3, 4)]
+    averaged = tmp_path / "averaged"
+    assert cli.main(["average", "--model", str(out), "--last", "2", "--output-dir", str(averaged)]) == 0
+    assert "the mean of epoch-0003, epoch-0004" in capsys.readouterr().out
+    model, *_ = load_run(averaged)
+    reference, *_ = load_run(out)
+    expected = []
+    for path in paths[-2:]:
+        reference.load_weights(path)
+        expected.append([np.asarray(w) for w in reference.weights])
+    for got, a, b in zip(model.weights, *expected):
+        if keras.backend.standardize_dtype(got.dtype).startswith("float"):
+            np.testing.assert_allclose(np.asarray(got), (a + b) / 2, rtol=1e-5, atol=1e-7)
+    assert cli.main(["translate", "--model", str(averaged), "--strategy", "greedy", "a b c"]) == 0
+    assert capsys.readouterr().out.strip()
+    assert cli.main(["average", "--model", str(out), "--last", "4", "--output-dir", str(tmp_path / "x")]) == 1
+    assert "keeps 3 epoch checkpoint(s)" in capsys.readouterr().err
+    assert cli.main(["average", "--model", str(out), "--last", "2", "--output-dir", str(averaged)]) == 1
+    assert "already exists; pass --overwrite" in capsys.readouterr().err

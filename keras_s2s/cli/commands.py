@@ -35,6 +35,7 @@ _TRAIN_OPTIONS = {
     "untied_embeddings": "tie_embeddings",
     "warmup_steps": "warmup_steps",
     "label_smoothing": "label_smoothing",
+    "keep_checkpoints": "keep_checkpoints",
     "epochs": "epochs",
     "batch_size": "batch_size",
     "learning_rate": "learning_rate",
@@ -239,6 +240,34 @@ def attention(args):
     result = translator.translate([args.sentence])
     print(result["translation"][0])
     print(f"Wrote {plot_attention(result, args.output)}")
+
+
+def average(args):
+    import shutil
+
+    from keras_s2s.files import atomic_path
+    from keras_s2s.training import run_directory as rd
+    from keras_s2s.training.epoch_checkpoints import average_checkpoints, checkpoint_paths
+
+    if not isinstance(args.last, int) or args.last < 1:
+        raise ValueError(f"--last must be an int >= 1. Received: last={args.last!r}")
+    model, _, _, _ = rd.load_run(args.model)
+    paths = checkpoint_paths(args.model)
+    if len(paths) < args.last:
+        raise rd.RunDirectoryError(
+            f"--model {args.model} keeps {len(paths)} epoch checkpoint(s) in checkpoints/, fewer than "
+            f"--last {args.last}; train it with --keep-checkpoints N (N >= {args.last})."
+        )
+    model = average_checkpoints(model, paths[-args.last :])
+    try:
+        with atomic_path(args.output_dir, overwrite=args.overwrite) as tmp:
+            for name in (rd.SOURCE_TOKENIZER_FILE, rd.TARGET_TOKENIZER_FILE, rd.SETTINGS_FILE):
+                shutil.copy(os.path.join(args.model, name), os.path.join(tmp, name))
+            rd.save_model(tmp, model)
+    except FileExistsError:
+        raise FileExistsError(f"{args.output_dir} already exists; pass --overwrite to replace it.") from None
+    epochs = ", ".join(os.path.basename(p).split(".")[0] for p in paths[-args.last :])
+    print(f"Wrote {args.output_dir}: the mean of {epochs}")
 
 
 def demo(args):

@@ -223,6 +223,13 @@ def _add_train(sub):
         help="warmup + inverse-square-root schedule (Vaswani eq. 3) peaking after N steps",
     )
     fit.add_argument(
+        "--keep-checkpoints",
+        type=int,
+        default=None,
+        metavar="N",
+        help="keep the last N epochs' weights in checkpoints/ (for keras-s2s average)",
+    )
+    fit.add_argument(
         "--label-smoothing", type=float, default=None, metavar="EPS", help="label smoothing (default: 0)"
     )
     fit.add_argument(
@@ -332,6 +339,18 @@ def build_parser():
     p.add_argument("sentence", help="the source sentence")
     p.add_argument("--output", default="attention.png", help="PNG file (default: attention.png)")
     _add_decoding(p)
+
+    p = sub.add_parser(
+        "average",
+        help="average the last N epoch checkpoints of a run into a new run directory",
+        description="Averages the weights kept by train --keep-checkpoints (Vaswani et al. 2017) "
+        "and writes a run directory (model.keras, tokenizers, settings) that translate, "
+        "evaluate, export and attention read like any other.",
+    )
+    p.add_argument("--model", required=True, help="a run directory trained with --keep-checkpoints")
+    p.add_argument("--last", type=int, default=5, metavar="N", help="checkpoints to average (default: 5)")
+    p.add_argument("--output-dir", required=True, help="the new run directory")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output-dir")
 
     p = sub.add_parser("demo", help="train on the dates task, translate, plot, export, check")
     p.add_argument(

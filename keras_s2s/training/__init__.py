@@ -10,6 +10,7 @@ Translator; never the CLI.
 from keras_s2s.training.atomic_backup_and_restore import AtomicBackupAndRestore, read_backup_metadata
 from keras_s2s.training.best_model_saver import BestModelSaver
 from keras_s2s.training.distribute import get_strategy
+from keras_s2s.training.epoch_checkpoints import EpochCheckpoints, average_checkpoints, checkpoint_paths
 from keras_s2s.training.history_log import HistoryLog, trim_history
 from keras_s2s.training.nan_guard import NaNGuard
 from keras_s2s.training.resumable_early_stopping import ResumableEarlyStopping

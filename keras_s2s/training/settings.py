@@ -79,6 +79,7 @@ FLAGS = {
     "tie_embeddings": "--untied-embeddings",
     "warmup_steps": "--warmup-steps",
     "label_smoothing": "--label-smoothing",
+    "keep_checkpoints": "--keep-checkpoints",
 }
 
 
@@ -120,6 +121,8 @@ class TrainSettings:
             peak, reached at `warmup_steps`, is `learning_rate` (default
             the schedule's own `d_model**-0.5 * warmup_steps**-0.5`).
         label_smoothing: float in `[0, 1)` for the loss.
+        keep_checkpoints: None, or keep the weights of the last N epochs in
+            `checkpoints/` (for `keras-s2s average`).
         data_fingerprint: filled in by `train()`: pair counts and SHA-256
             of the training and validation pairs, checked on resume.
     """
@@ -145,6 +148,7 @@ class TrainSettings:
     samples: int = 3
     warmup_steps: int = None
     label_smoothing: float = 0.0
+    keep_checkpoints: int = None
     data_fingerprint: dict = None
 
     def __post_init__(self):
@@ -181,6 +185,7 @@ class TrainSettings:
             "max_train_tokens",
             "backup_every",
             "max_steps",
+            "keep_checkpoints",
         ):
             value = getattr(self, name)
             minimum = 0 if name == "epochs" else 1

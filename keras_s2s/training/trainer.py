@@ -30,6 +30,7 @@ from keras_s2s.training.distribute import (
     multi_worker_fit,
     worker_info,
 )
+from keras_s2s.training.epoch_checkpoints import EpochCheckpoints
 from keras_s2s.training.history_log import HistoryLog, read_history
 from keras_s2s.training.model_factory import build_model
 from keras_s2s.training.nan_guard import NaNGuard, after_nan
@@ -320,6 +321,8 @@ def _fit(
         BestModelSaver(write_dir, monitor, rows),
         tensorboard,
     ]
+    if settings.keep_checkpoints:  # for `keras-s2s average`
+        callbacks.append(EpochCheckpoints(write_dir, settings.keep_checkpoints))
     if settings.samples and val_pairs is not None and worker_info(strategy)["is_chief"]:
         n = settings.samples
         callbacks.append(

@@ -66,7 +66,7 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
         # The tf.function itself, not a concrete function: its default
         # `max_length` is recorded in the SignatureDef, so TF Serving fills
         # it in when a request leaves it out.
-        "translate_with_options": module.translate_text_with_options,
+        "translate_with_options": module.with_options_function(),
     }
     with atomic_path(path, overwrite=overwrite) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)

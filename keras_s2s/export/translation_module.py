@@ -7,9 +7,6 @@ from keras_s2s.export.sliced_decode import decode_in_slices
 from keras_s2s.text.unknown_replacement import replace_unknown
 
 DEFAULT_MAX_SOURCE_LENGTH = 128
-# The default of a request's `max_length` (0: the export's cap), recorded in
-# the SignatureDef so that TF Serving fills it in when a request omits it.
-NO_REQUESTED_LENGTH = tf.constant(0, tf.int32)
 
 
 class TranslationModule(tf.Module):
@@ -109,19 +106,32 @@ class TranslationModule(tf.Module):
         """`text` string `(B,)` → `translation` string `(B,)`, `score` float32 `(B,)`."""
         return self.translate_strings(text, None)
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None], tf.string, name="text"),
-            tf.TensorSpec([], tf.int32, name="max_length"),
-        ]
-    )
-    def translate_text_with_options(self, text, max_length=NO_REQUESTED_LENGTH):
-        """`translate_text` with a per-request `max_length` (0: the export's cap)."""
-        message = tf.strings.format(
-            "`max_length` must be >= 0 (0: the export's default). Received: max_length={}", max_length
+    def with_options_function(self):
+        """The `translate_with_options` signature: `translate_text` plus a request's `max_length`.
+
+        A `tf.function` (not a concrete function) whose `max_length` defaults
+        to the tensor 0 (the export's cap): `tf.saved_model.save` records
+        that default in the SignatureDef, and TF Serving fills it in when a
+        request leaves the input out. Built on demand, at export time: a
+        tensor made when the module is imported would start TensorFlow's
+        runtime before `tf.distribute` can configure its collectives.
+        """
+        no_request = tf.constant(0, tf.int32)
+
+        def translate_text_with_options(text, max_length=no_request):
+            message = tf.strings.format(
+                "`max_length` must be >= 0 (0: the export's default). Received: max_length={}", max_length
+            )
+            with tf.control_dependencies([tf.debugging.Assert(max_length >= 0, [message])]):
+                return self.translate_strings(tf.identity(text), max_length)
+
+        return tf.function(
+            translate_text_with_options,
+            input_signature=[
+                tf.TensorSpec([None], tf.string, name="text"),
+                tf.TensorSpec([], tf.int32, name="max_length"),
+            ],
         )
-        with tf.control_dependencies([tf.debugging.Assert(max_length >= 0, [message])]):
-            return self.translate_strings(tf.identity(text), max_length)
 
     # === Decoding ===
     def translate_strings(self, text, requested):

@@ -2,11 +2,13 @@
 
 import json
 
+import pytest
 from benchmark_runner import run_benchmark
 from shared_data import DATA, needs_multi30k
 
 
 @needs_multi30k
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_a_few_sentences_give_both_runs_and_counts(tmp_path):
     out = tmp_path / "coverage.json"
     stdout = run_benchmark(

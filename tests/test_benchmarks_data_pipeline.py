@@ -2,10 +2,12 @@
 
 import json
 
+import pytest
 from benchmark_runner import run_benchmark
 from shared_data import DATA, MULTI30K
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_reports_rates_and_padding(tmp_path):
     # Multi30k when available, else the synthetic task (no download ever).
     has_multi30k = (MULTI30K / "train.de.gz").is_file()

@@ -7,6 +7,7 @@ import pytest
 from benchmark_runner import run_benchmark
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_quick_run_prints_ratios_and_equal_greedy_tokens(tmp_path):
     pytest.importorskip("keras_hub")  # optional benchmark dependency (.[bench])
     out = tmp_path / "results.json"

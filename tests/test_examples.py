@@ -21,6 +21,7 @@ def _load(name):
 
 
 @needs_multi30k
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_train_translation_quick(tmp_path):
     translator = _load("train_translation").main(
         ["--quick", "--data-dir", str(MULTI30K), "--save", str(tmp_path / "m.keras")]

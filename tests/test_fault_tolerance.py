@@ -102,6 +102,7 @@ def _check_every_file_loads(run):
         assert int(model.optimizer.iterations.numpy()) == meta["step"]
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_sigkill_mid_epoch_then_resume_trains_like_an_uninterrupted_run(tmp_path):
     args = [*_files(tmp_path), *TINY, "--epochs", "3", "--backup-every", "4"]
     reference = tmp_path / "uninterrupted"

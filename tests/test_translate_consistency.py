@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from keras_s2s import cli, data
 
 TINY = [
@@ -32,6 +34,7 @@ def _translate(model, capsys):
     return capsys.readouterr().out.splitlines()
 
 
+@pytest.mark.slow  # over 40 s on 2 cores; `make test-slow` runs it
 def test_ten_identical_calls_give_the_saved_models_strings(tmp_path, capsys):
     sources, targets = data.reverse(400, seed=3)
     (tmp_path / "s").write_text("\n".join(sources) + "\n")

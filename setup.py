@@ -29,7 +29,7 @@ setup(
         "numpy",
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6", "ruff==0.17.5"],
+        "test": ["pytest>=8", "pytest-xdist>=3.8,<4", "hypothesis>=6", "ruff==0.17.5"],
         "litert": ["ai-edge-litert>=2.0"],
         "eval": ["sacrebleu>=2.4"],
         "plot": ["matplotlib>=3.8"],

@@ -141,10 +141,9 @@ class TranslationModule(tf.Module):
         source_ids = tf.cast(self.source_tokenizer(text), tf.int32)  # (B, S) 0-padded
         source_ids = truncate(source_ids, self.max_source_length)  # (B, S')
         out = self.decode_rows(source_ids, requested, with_attention=self.replace_unknown)  # (B*n, L)
-        if self.replace_unknown:
-            sources = tf.repeat(source_ids, self.num_return_sequences, axis=0)  # (B*n, S)
+        if self.replace_unknown:  # repeats each source row for its n hypotheses itself
             translation = replace_unknown(
-                out["ids"], out["attention"], sources, self.source_tokenizer, self.target_tokenizer
+                out["ids"], out["attention"], source_ids, self.source_tokenizer, self.target_tokenizer
             )  # (B*n,)
         else:
             translation = self.target_tokenizer.detokenize(out["ids"])  # (B*n,)

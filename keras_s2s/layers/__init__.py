@@ -11,6 +11,8 @@ the imports).
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.attention_decoder import AttentionDecoder
 from keras_s2s.layers.base_attention import BaseAttention
+from keras_s2s.layers.gru import GRU
+from keras_s2s.layers.lstm import LSTM
 from keras_s2s.layers.multiplicative_attention import MultiplicativeAttention
 from keras_s2s.layers.rnn_encoder import RNNEncoder
 from keras_s2s.layers.scaled_dot_product_attention import ScaledDotProductAttention

@@ -3,14 +3,21 @@
 import keras
 from keras import ops
 
+from keras_s2s.layers.gru import GRU
+from keras_s2s.layers.lstm import LSTM
 from keras_s2s.layers.stepwise_rnn import run_cell
 
 CELLS = ("gru", "lstm")
 
 
 def rnn_layer(cell, units, **kwargs):
-    """A Keras `GRU` or `LSTM` layer returning sequences and states."""
-    cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[cell]
+    """A `GRU` or `LSTM` layer returning sequences and states.
+
+    `keras_s2s.layers.GRU` / `LSTM`: Keras' layers (same weights, same
+    math) with the input projections of all steps computed before the time
+    loop.
+    """
+    cls = {"gru": GRU, "lstm": LSTM}[cell]
     return cls(units, return_sequences=True, return_state=True, **kwargs)
 
 

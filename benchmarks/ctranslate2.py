@@ -84,6 +84,7 @@ LABELS = {
     "ct2_int8": "CTranslate2 int8",
 }
 BASELINE = "ct2_float32"
+PROFILED = ("keras", "litert_float32", "litert_dynamic", "ct2_float32", "ct2_int8")
 END_ID = 3
 GOAL = 0.5  # LiteRT float32 / CTranslate2 float32 at batch 1
 
@@ -115,6 +116,17 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="threads for every runtime (default 2)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed batches per runtime first")
     parser.add_argument("--out-dir", default=None, help="keep the exported artifacts here")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of the table: split greedy decoding time into the first step (encoder, one "
+        "decoder step, call overhead) and each further decoder step, per runtime and batch size",
+    )
+    parser.add_argument(
+        "--profile-runtimes",
+        default="keras,litert_float32,ct2_float32",
+        help=f"with --profile: comma-separated, of {','.join(PROFILED)} (default keras,litert_float32,ct2_float32)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke test: 12 sentences, batch 1 and 4")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the results here")
     args = parser.parse_args(argv)
@@ -130,6 +142,10 @@ def parse_args(argv=None):
         parser.error(f"--sentences ({args.sentences}) must be at least the largest batch size")
     if args.threads < 1:
         parser.error("--threads must be >= 1")
+    args.profile_runtimes = [r.strip() for r in args.profile_runtimes.split(",") if r.strip()]
+    unknown = sorted(set(args.profile_runtimes) - set(PROFILED))
+    if unknown or not args.profile_runtimes:
+        parser.error(f"--profile-runtimes: unknown {unknown}; choose from {','.join(PROFILED)}")
     return args
 
 
@@ -226,12 +242,12 @@ def ct2_runners(ct2_dir, target_vocabulary, threads, beam_size, length_penalty):
             ct2_dir, device="cpu", compute_type=compute_type, intra_threads=threads, inter_threads=1
         )
 
-        def call(batch, translator=translator):
+        def call(batch, translator=translator, max_length=None):
             return translator.translate_batch(
                 batch.tokens,
                 beam_size=beam_size,
                 length_penalty=length_penalty,
-                max_decoding_length=batch.max_length,
+                max_decoding_length=max_length or batch.max_length,
                 min_decoding_length=0,
                 return_end_token=True,
             )
@@ -269,9 +285,7 @@ def identical(outputs, reference):
 # ----------------------------------------------------------------------- run
 def run(args):
     configure_threads(args.threads)
-    import keras_s2s
     from keras_s2s.data.loaders import read_lines
-    from keras_s2s.decoding import BeamSearch, GreedySearch
     from keras_s2s.files import write_json
 
     model, source_tokenizer, target_tokenizer, settings = load(args.model)
@@ -303,11 +317,6 @@ def run(args):
     }
     print_header(results)
 
-    strategies = {
-        "greedy": GreedySearch(),
-        f"beam {args.beam_size}": BeamSearch(args.beam_size, length_penalty=args.length_penalty),
-    }
-    ct2_beams = {"greedy": 1, f"beam {args.beam_size}": args.beam_size}
     with tempfile.TemporaryDirectory() as tmp:
         root = args.out_dir or tmp
         start = time.perf_counter()
@@ -315,26 +324,132 @@ def run(args):
             model, source_tokenizer, target_tokenizer, os.path.join(root, "ctranslate2"), overwrite=True
         )
         results["ct2_convert_seconds"] = time.perf_counter() - start
-        for label, strategy in strategies.items():
-            translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
-            start = time.perf_counter()
-            paths = export_artifacts(translator, os.path.join(root, label.replace(" ", "")))
-            results.setdefault("export_seconds", {})[label] = time.perf_counter() - start
-            runners = keras_runners(model, strategy, paths, args.threads)
-            runners.update(
-                ct2_runners(
-                    ct2_dir, target_tokenizer.vocabulary, args.threads, ct2_beams[label], args.length_penalty
-                )
-            )
-            for batch_size in args.batch_sizes:
-                batches = make_batches(ids, batch_size, source_tokenizer.vocabulary)
-                latencies, outputs, errors = measure(runners, batches, batches[: args.warmup])
-                results["rows"] += table_rows(label, batch_size, latencies, outputs, errors)
+        if args.profile:
+            results["profile"] = profile(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root)
+        else:
+            compare(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root, results)
     results["load_average_end"] = round(os.getloadavg()[0], 2)
-    print_table(results)
+    if args.profile:
+        print_profile(results)
+    else:
+        print_table(results)
     if args.json:
         write_json(args.json, results)
     return results
+
+
+def compare(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root, results):
+    """The main table: every runtime, greedy and beam, every batch size, interleaved."""
+    import keras_s2s
+    from keras_s2s.decoding import BeamSearch, GreedySearch
+
+    strategies = {
+        "greedy": GreedySearch(),
+        f"beam {args.beam_size}": BeamSearch(args.beam_size, length_penalty=args.length_penalty),
+    }
+    ct2_beams = {"greedy": 1, f"beam {args.beam_size}": args.beam_size}
+    for label, strategy in strategies.items():
+        translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
+        start = time.perf_counter()
+        paths = export_artifacts(translator, os.path.join(root, label.replace(" ", "")))
+        results.setdefault("export_seconds", {})[label] = time.perf_counter() - start
+        runners = keras_runners(model, strategy, paths, args.threads)
+        runners.update(
+            ct2_runners(
+                ct2_dir, target_tokenizer.vocabulary, args.threads, ct2_beams[label], args.length_penalty
+            )
+        )
+        for batch_size in args.batch_sizes:
+            batches = make_batches(ids, batch_size, source_tokenizer.vocabulary)
+            latencies, outputs, errors = measure(runners, batches, batches[: args.warmup])
+            results["rows"] += table_rows(label, batch_size, latencies, outputs, errors)
+
+
+def profile(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root):
+    """Greedy decoding time = first step + (steps - 1) × per further step, per runtime.
+
+    Each runtime decodes every batch twice, interleaved with the others:
+    in full, and stopped after one token (`max_length=1`: `generate`'s
+    argument, a LiteRT model exported from `Translator(max_length=1)`,
+    CTranslate2's `max_decoding_length=1`). The one-token run is the fixed
+    cost (encoder, cross-attention keys and values, one decoder step, the
+    call's own overhead); the rest, divided by the decoder steps beyond
+    the first (the loop runs until every row has emitted [END]: the
+    batch's longest output), is the cost of one decoder step.
+
+    Returns:
+        A list of rows: batch, runtime, ms per batch, first step ms, ms per
+        further step, mean decoder steps per batch.
+    """
+    import keras_s2s
+    from keras_s2s.decoding import GreedySearch
+
+    greedy = GreedySearch()
+    pairs = {}  # runtime -> (full call, one-token call, to_ids)
+    same = lambda out: out  # noqa: E731
+    if "keras" in args.profile_runtimes:
+        pairs["keras"] = (
+            lambda b: model.generate(b.ids, greedy)["ids"].numpy(),
+            lambda b: model.generate(b.ids, greedy, max_length=1)["ids"].numpy(),
+            same,
+        )
+    litert = [r for r in args.profile_runtimes if r.startswith("litert_")]
+    if litert:
+        from ai_edge_litert.interpreter import Interpreter
+
+        for name in litert:
+            quantization = None if name == "litert_float32" else "dynamic"
+            calls = []
+            for max_length in (None, 1):
+                translator = keras_s2s.Translator(
+                    model, source_tokenizer, target_tokenizer, strategy=greedy, max_length=max_length
+                )
+                path = translator.export_litert(
+                    os.path.join(root, f"profile_{name}_{max_length or 'full'}.tflite"), quantization
+                )
+                runner = Interpreter(model_path=path, num_threads=args.threads).get_signature_runner(
+                    "translate_ids"
+                )
+                calls.append(lambda b, runner=runner: runner(source_ids=b.ids)["target_ids"])
+            pairs[name] = (*calls, same)
+    ct2 = [r for r in args.profile_runtimes if r.startswith("ct2_")]
+    if ct2:
+        runners = ct2_runners(ct2_dir, target_tokenizer.vocabulary, args.threads, 1, 0.0)
+        for name in ct2:
+            call, to_ids = runners[name]
+            pairs[name] = (call, lambda b, call=call: call(b, max_length=1), to_ids)
+    rows = []
+    for batch_size in args.batch_sizes:
+        batches = make_batches(ids, batch_size, source_tokenizer.vocabulary)
+        for batch in batches[: args.warmup]:
+            for full, one, _ in pairs.values():
+                full(batch)
+                one(batch)
+        times = {name: {"full": [], "one": [], "steps": []} for name in pairs}
+        for batch in batches:
+            for name, (full, one, to_ids) in pairs.items():
+                start = time.perf_counter()
+                raw = full(batch)
+                times[name]["full"].append(1000 * (time.perf_counter() - start))
+                start = time.perf_counter()
+                one(batch)
+                times[name]["one"].append(1000 * (time.perf_counter() - start))
+                times[name]["steps"].append(max(len(until_end(row)) for row in to_ids(raw)))
+        for name in pairs:
+            full, one = np.array(times[name]["full"]), np.array(times[name]["one"])
+            steps = np.array(times[name]["steps"])
+            rows.append(
+                {
+                    "batch": batch_size,
+                    "runtime": name,
+                    "batch_ms": float(full.mean()),
+                    "first_step_ms": float(one.mean()),
+                    "per_step_ms": float((full - one).sum() / max(int((steps - 1).sum()), 1)),
+                    "steps": float(steps.mean()),
+                    "batches": len(batches),
+                }
+            )
+    return rows
 
 
 def table_rows(label, batch_size, latencies, outputs, errors):
@@ -405,6 +520,19 @@ def print_table(results):
                 f"goal LiteRT float32 >= {GOAL}x CTranslate2 float32 at batch 1, {r['strategy']}: "
                 f"{r['vs_ct2_float32']:.2f}x, {verdict}"
             )
+
+
+def print_profile(results):
+    print()
+    print("greedy decoding time = first step + (steps - 1) x per further step (means per batch call)")
+    print("| batch | runtime | ms per batch | first step ms | ms per further step | decoder steps |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for r in results["profile"]:
+        print(
+            f"| {r['batch']} | {LABELS[r['runtime']]} | {r['batch_ms']:.1f} | {r['first_step_ms']:.1f} | "
+            f"{r['per_step_ms']:.2f} | {r['steps']:.1f} |"
+        )
+    print(f"\nload average at the end: {results['load_average_end']:.1f}")
 
 
 def main(argv=None):

@@ -34,7 +34,7 @@ setup(
         "eval": ["sacrebleu>=2.4"],
         "plot": ["matplotlib>=3.8"],
         "serving": ["tensorflow-serving-api>=2.21,<2.22"],
-        "bench": ["keras-hub>=0.32,<0.33"],
+        "bench": ["keras-hub>=0.32,<0.33", "ctranslate2>=4.8,<4.9"],
     },
     entry_points={"console_scripts": ["keras-s2s=keras_s2s_cli:main"]},
     license="Apache-2.0",

@@ -1,6 +1,6 @@
 """Beam search with the GNMT length and coverage penalties."""
 
-import tensorflow as tf
+from keras import ops, tree
 
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
 from keras_s2s.decoding.row_ops import tile_rows
@@ -29,7 +29,7 @@ class BeamSearch(DecodingStrategy):
     is tracked and the graph is the plain length-penalized search.
 
     At every step the K*V candidate extensions of a sentence's K beams are
-    scored and the top K kept (`tf.math.top_k`); the decoder state and the
+    scored and the top K kept (`ops.top_k`); the decoder state and the
     id / attention histories follow their parent beam. A finished beam stays
     in the beam and is only extended by [END] (emitted as padding) at zero
     cost, so its score is frozen. At step 0 only the first beam of each
@@ -99,16 +99,16 @@ class BeamSearch(DecodingStrategy):
         hypothesis' attention summed over its steps (`S = attention_size`).
         """
         k = self.beam_size
-        state = tf.nest.map_structure(lambda x: tile_rows(x, k), initial_state)
-        memory = tf.nest.map_structure(lambda x: tile_rows(x, k), memory)
+        state = tree.map_structure(lambda x: tile_rows(x, k), initial_state)
+        memory = tree.map_structure(lambda x: tile_rows(x, k), memory)
         num_rows = batch_size * k
-        first = tf.equal(tf.math.floormod(tf.range(num_rows), k), 0)  # (N,)
+        first = ops.equal(ops.mod(ops.arange(num_rows, dtype="int32"), k), 0)  # (N,)
         loop_state = {
-            "log_probs": tf.where(first, 0.0, float("-inf")),  # (N,)
-            "lengths": tf.zeros([num_rows], tf.int32),  # (N,)
+            "log_probs": ops.cast(ops.where(first, 0.0, float("-inf")), "float32"),  # (N,)
+            "lengths": ops.zeros((num_rows,), "int32"),  # (N,)
         }
         if self.needs_attention:
-            loop_state["coverage"] = tf.zeros(tf.stack([num_rows, attention_size]), tf.float32)  # (N, S)
+            loop_state["coverage"] = ops.zeros((num_rows, attention_size), "float32")  # (N, S)
         return state, memory, num_rows, loop_state
 
     def step(self, t, logits, finished, loop_state, end_id, attention=None):
@@ -128,35 +128,36 @@ class BeamSearch(DecodingStrategy):
             `(token_ids (N,), parent_ids (N,), loop_state)`.
         """
         k = self.beam_size
-        num_rows = tf.shape(logits)[0]
-        vocab = tf.shape(logits)[1]
+        num_rows, vocab = ops.shape(logits)[0], ops.shape(logits)[1]
         batch = num_rows // k
-        step_log_probs = tf.nn.log_softmax(logits)  # (N, V)
-        end_only = tf.where(tf.equal(tf.range(vocab), end_id), 0.0, float("-inf"))
-        step_log_probs = tf.where(  # (N, V) finished beams: [END] at no cost
-            tf.expand_dims(finished, 1), end_only, step_log_probs
+        step_log_probs = ops.log_softmax(logits, axis=-1)  # (N, V)
+        end_only = ops.where(ops.equal(ops.arange(vocab, dtype="int32"), end_id), 0.0, float("-inf"))
+        step_log_probs = ops.where(  # (N, V) finished beams: [END] at no cost
+            ops.expand_dims(finished, 1), ops.cast(end_only, "float32"), step_log_probs
         )
-        total = tf.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, V)
-        lengths = loop_state["lengths"] + tf.cast(tf.logical_not(finished), tf.int32)
-        scores = total / tf.expand_dims(self._penalty(lengths), 1)  # (N, V)
+        total = ops.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, V)
+        lengths = loop_state["lengths"] + ops.cast(ops.logical_not(finished), "int32")
+        scores = total / ops.expand_dims(self._penalty(lengths), 1)  # (N, V)
         if self.needs_attention:  # a finished row adds nothing more
-            coverage = loop_state["coverage"] + tf.where(
-                tf.expand_dims(finished, 1), 0.0, attention
+            coverage = loop_state["coverage"] + ops.where(
+                ops.expand_dims(finished, 1), 0.0, attention
             )  # (N, S)
-            ends = tf.expand_dims(tf.equal(tf.range(vocab), end_id), 0)  # (1, V) candidates that finish
-            scores += tf.where(ends, tf.expand_dims(self._coverage(coverage), 1), 0.0)  # (N, V)
-        scores = tf.reshape(scores, [batch, k * vocab])  # (B, K*V)
-        _, top = tf.math.top_k(scores, k=k)  # (B, K)
+            ends = ops.expand_dims(ops.equal(ops.arange(vocab, dtype="int32"), end_id), 0)  # (1, V) finishing
+            scores += ops.where(ends, ops.expand_dims(self._coverage(coverage), 1), 0.0)  # (N, V)
+        scores = ops.reshape(scores, (batch, k * vocab))  # (B, K*V)
+        _, top = ops.top_k(scores, k=k)  # (B, K)
+        top = ops.cast(top, "int32")
         beam = top // vocab  # (B, K) parent beam within the sentence
-        token_ids = tf.reshape(top - beam * vocab, [num_rows])  # (N,)
-        parents = tf.reshape(beam + tf.expand_dims(tf.range(batch) * k, 1), [num_rows])  # (N,)
+        token_ids = ops.reshape(top - beam * vocab, (num_rows,))  # (N,)
+        offsets = ops.expand_dims(ops.arange(batch, dtype="int32") * k, 1)  # (B, 1)
+        parents = ops.reshape(beam + offsets, (num_rows,))  # (N,)
         flat = parents * vocab + token_ids  # (N,) index into total
         loop_state = {
-            "log_probs": tf.gather(tf.reshape(total, [num_rows * vocab]), flat),
-            "lengths": tf.gather(lengths, parents),  # (N,)
+            "log_probs": ops.take(ops.reshape(total, (num_rows * vocab,)), flat, axis=0),
+            "lengths": ops.take(lengths, parents, axis=0),  # (N,)
         }
         if self.needs_attention:
-            loop_state["coverage"] = tf.gather(coverage, parents)  # (N, S)
+            loop_state["coverage"] = ops.take(coverage, parents, axis=0)  # (N, S)
         return token_ids, parents, loop_state
 
     def should_stop(self, t, finished, loop_state, max_length):
@@ -174,56 +175,58 @@ class BeamSearch(DecodingStrategy):
             Scalar bool.
         """
         k, n = self.beam_size, self.num_return_sequences
-        num_rows = tf.shape(finished)[0]
+        num_rows = ops.shape(finished)[0]
         batch = num_rows // k
         log_probs = loop_state["log_probs"]  # (N,)
         final = log_probs / self._penalty(loop_state["lengths"])  # (N,)
         if self.needs_attention:
-            final += tf.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
-        longest = tf.fill([num_rows], tf.cast(max_length, tf.int32))  # (N,)
+            final += ops.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
+        longest = ops.full((num_rows,), ops.cast(max_length, "int32"), dtype="int32")  # (N,)
         bound = log_probs / self._penalty(longest)  # (N,) the best a live row can still reach
-        live = tf.reshape(tf.where(finished, float("-inf"), bound), [batch, k])  # (B, K)
-        done = tf.reshape(tf.where(finished, final, float("-inf")), [batch, k])  # (B, K)
-        nth_finished = tf.math.top_k(done, k=n).values[:, -1]  # (B,)
-        return tf.reduce_all(nth_finished > tf.reduce_max(live, axis=1))
+        live = ops.reshape(ops.where(finished, float("-inf"), bound), (batch, k))  # (B, K)
+        done = ops.reshape(ops.where(finished, final, float("-inf")), (batch, k))  # (B, K)
+        nth_finished = ops.top_k(done, k=n)[0][:, -1]  # (B,)
+        # `initial`: -inf for an empty batch, as tf.reduce_max (Keras' eager max refuses it).
+        return ops.all(nth_finished > ops.max(live, axis=1, initial=float("-inf")))
 
     def finalize(self, ids, attention, finished, loop_state, batch_size):
         """Sort each sentence's beams by normalized score; keep the best n."""
         k, n = self.beam_size, self.num_return_sequences
-        length = tf.shape(ids)[1]
-        source_length = tf.shape(attention)[2]
+        length = ops.shape(ids)[1]
+        source_length = ops.shape(attention)[2]
         scores = loop_state["log_probs"] / self._penalty(loop_state["lengths"])  # (N,)
         if self.needs_attention:
-            scores += tf.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
-        scores = tf.reshape(scores, [batch_size, k])  # (B, K)
-        best_scores, best = tf.math.top_k(scores, k=n)  # (B, n)
-        rows = tf.reshape(best + tf.expand_dims(tf.range(batch_size) * k, 1), [-1])  # (B*n,)
-        best_ids = tf.gather(ids, rows)  # (B*n, L)
-        best_attention = tf.gather(attention, rows)  # (B*n, L, S)
+            scores += ops.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
+        scores = ops.reshape(scores, (batch_size, k))  # (B, K)
+        best_scores, best = ops.top_k(scores, k=n)  # (B, n)
+        offsets = ops.expand_dims(ops.arange(batch_size, dtype="int32") * k, 1)  # (B, 1)
+        rows = ops.reshape(ops.cast(best, "int32") + offsets, (-1,))  # (B*n,)
+        best_ids = ops.take(ids, rows, axis=0)  # (B*n, L)
+        best_attention = ops.take(attention, rows, axis=0)  # (B*n, L, S)
         if n == 1:
             return {
-                "ids": tf.reshape(best_ids, [batch_size, length]),
-                "scores": tf.reshape(best_scores, [batch_size]),
-                "attention": tf.reshape(best_attention, [batch_size, length, source_length]),
+                "ids": ops.reshape(best_ids, (batch_size, length)),
+                "scores": ops.reshape(best_scores, (batch_size,)),
+                "attention": ops.reshape(best_attention, (batch_size, length, source_length)),
             }
         return {
-            "ids": tf.reshape(best_ids, [batch_size, n, length]),
+            "ids": ops.reshape(best_ids, (batch_size, n, length)),
             "scores": best_scores,
-            "attention": tf.reshape(best_attention, [batch_size, n, length, source_length]),
+            "attention": ops.reshape(best_attention, (batch_size, n, length, source_length)),
         }
 
     def _penalty(self, lengths):
         """GNMT lp = ((5 + |Y|) / 6) ** alpha, `(N,)`; 1 when alpha = 0."""
-        lengths = tf.cast(lengths, tf.float32)
+        lengths = ops.cast(lengths, "float32")
         if self.length_penalty == 0:
-            return tf.ones_like(lengths)
-        return tf.pow((5.0 + lengths) / 6.0, self.length_penalty)
+            return ops.ones_like(lengths)
+        return ops.power((5.0 + lengths) / 6.0, self.length_penalty)
 
     def _coverage(self, coverage):
         """GNMT cp = beta * Σ_i log(min(c_i, 1)) over positions with c_i > 0, `(N,)`."""
-        capped = tf.minimum(coverage, 1.0)  # (N, S)
-        logs = tf.math.log(tf.where(capped > 0, capped, 1.0))  # (N, S) 0 where never attended
-        return self.coverage_penalty * tf.reduce_sum(logs, axis=1)  # (N,)
+        capped = ops.minimum(coverage, 1.0)  # (N, S)
+        logs = ops.log(ops.where(capped > 0, capped, 1.0))  # (N, S) 0 where never attended
+        return self.coverage_penalty * ops.sum(logs, axis=1)  # (N,)
 
     def get_config(self):
         return {

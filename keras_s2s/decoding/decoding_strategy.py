@@ -10,7 +10,7 @@ live in `registry.py`, the row helpers in `row_ops.py`, argument checks in
 import copy
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 class DecodingStrategy:
@@ -41,7 +41,9 @@ class DecodingStrategy:
     `step(..., attention=...)`.
 
     `loop_state` is a nested structure of tensors carried through the loop;
-    tensors of rank >= 1 may change their leading dimension only.
+    tensors of rank >= 1 may change their leading dimension only (under JAX
+    nothing may change shape or dtype). Hooks are written in `keras.ops`, so
+    a strategy runs on every Keras backend.
 
     Strategies are configured by plain Python values: `get_config()` /
     `from_config()` round-trip them, and `keras_s2s.decoding.get` accepts an
@@ -67,7 +69,7 @@ class DecodingStrategy:
 
     def initialize(self, batch_size, initial_state, memory):
         """Default: one decoding row per sentence, a zero running score."""
-        loop_state = {"scores": tf.zeros([batch_size], tf.float32)}  # (B,)
+        loop_state = {"scores": ops.zeros((batch_size,), "float32")}  # (B,)
         return initial_state, memory, batch_size, loop_state
 
     def process_logits(self, t, logits, end_id):
@@ -83,9 +85,9 @@ class DecodingStrategy:
         """
         if not self.min_length:
             return logits
-        is_end = tf.equal(tf.range(tf.shape(logits)[1]), end_id)  # (V,)
-        blocked = tf.logical_and(t < self.min_length, is_end)  # (V,)
-        return tf.where(tf.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
+        is_end = ops.equal(ops.arange(ops.shape(logits)[1], dtype="int32"), end_id)  # (V,)
+        blocked = ops.logical_and(t < self.min_length, is_end)  # (V,)
+        return ops.where(ops.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
 
     def should_stop(self, t, finished, loop_state, max_length):
         """Whether the loop may stop before every row has finished.
@@ -123,7 +125,9 @@ class DecodingStrategy:
     def finalize(self, ids, attention, finished, loop_state, batch_size):
         """Build the output dict from the `(N, L)` / `(N, L, S)` histories.
 
-        Default: the rows are the sentences and `loop_state["scores"]` the
+        With `dynamic_decode(..., fixed_length=True)` (a jitted JAX decode)
+        `L` is `max_length` and the steps after the last one run are zero:
+        treat steps independently. Default: the rows are the sentences and `loop_state["scores"]` the
         scores.
         """
         return {"ids": ids, "scores": loop_state["scores"], "attention": attention}

@@ -1,8 +1,9 @@
 """`dynamic_decode`: one graph loop that drives any decoding strategy."""
 
 import numpy as np
-import tensorflow as tf
+from keras import ops, tree
 
+from keras_s2s.decoding import backend
 from keras_s2s.decoding.registry import get
 
 
@@ -16,8 +17,9 @@ def dynamic_decode(
     start_id=2,
     end_id=3,
     attention_size=None,
+    fixed_length=False,
 ):
-    """Decode token by token with a step function in a single `tf.while_loop`.
+    """Decode token by token with a step function in a single `ops.while_loop`.
 
     At step `t` the loop calls
 
@@ -32,9 +34,15 @@ def dynamic_decode(
     The loop ends once every row has finished or after `max_length` steps, and
     the buffers are sliced to the `L` steps actually run.
 
-    The graph uses only TFLite builtin ops (no TensorArray / TensorList, no
-    random ops outside `Sampling`), so a decode traced in a `tf.function`
-    exports to a SavedModel and converts to a LiteRT model.
+    Written once in `keras.ops`, it runs on every Keras backend: under
+    TensorFlow the loop is a `tf.while_loop` whose graph uses only TFLite
+    builtin ops (no TensorArray / TensorList, no random ops outside
+    `Sampling`), so a decode traced in a `tf.function` exports to a
+    SavedModel and converts to a LiteRT model; under JAX a `lax.while_loop`
+    (fixed shapes: `max_length` must be a Python int, and the attention
+    width is found from an abstract first step when `attention_size` is not
+    given); under PyTorch a Python loop. `decoding/backend.py` holds the few
+    backend-specific pieces.
 
     Shapes: `V` (vocabulary) and `S` (source length) are discovered from the
     step outputs at run time, nothing is declared up front: the attention
@@ -82,11 +90,12 @@ def dynamic_decode(
     """
     strategy = get(strategy)
     max_length = _validate_max_length(max_length)
-    initial_state = tf.nest.map_structure(tf.convert_to_tensor, initial_state)
-    memory = tf.nest.map_structure(tf.convert_to_tensor, memory)
+    initial_state = tree.map_structure(ops.convert_to_tensor, initial_state)
+    memory = tree.map_structure(ops.convert_to_tensor, memory)
     if batch_size is None:
         batch_size = _infer_batch_size(memory, initial_state)
-    batch_size = tf.cast(batch_size, tf.int32)
+    if not isinstance(batch_size, int):
+        batch_size = ops.cast(batch_size, "int32")
 
     if strategy.needs_attention:
         if attention_size is None:
@@ -99,14 +108,19 @@ def dynamic_decode(
         )
     else:
         state, memory, num_rows, loop_state = strategy.initialize(batch_size, initial_state, memory)
-    width = 0 if attention_size is None else attention_size
+    tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
+    if attention_size is None and not backend.shapes_may_grow():
+        # JAX: fixed shapes; the width is read off an abstract first step.
+        attention_size = 0 if num_rows == 0 else backend.attention_width(step_fn, tokens, state, memory)
+    known_width = attention_size is not None
+    width = attention_size if known_width else 0
     loop_vars = (
-        tf.constant(0, tf.int32),  # t
-        tf.fill([num_rows], tf.constant(start_id, tf.int32)),  # (N,) next input
+        ops.convert_to_tensor(0, "int32"),  # t
+        tokens,
         state,
-        tf.zeros([num_rows], tf.bool),  # (N,) finished
-        tf.zeros([num_rows, max_length], tf.int32),  # (N, max_length) ids
-        tf.zeros([num_rows, max_length, width], tf.float32),  # (N, max_length, S)
+        ops.zeros((num_rows,), "bool"),  # (N,) finished
+        ops.zeros((num_rows, max_length), "int32"),  # (N, max_length) ids
+        ops.zeros((num_rows, max_length, width), "float32"),  # (N, max_length, S)
         loop_state,
     )
 
@@ -117,24 +131,24 @@ def dynamic_decode(
     # hypothesis n (-1: finished before t, attention 0). Gathered once at the
     # end, it gives exactly the reordered history.
     if getattr(strategy, "reorders_rows", False):
-        loop_vars += (tf.zeros([num_rows, max_length], tf.int32),)
-    known_width = attention_size is not None
+        loop_vars += (ops.zeros((num_rows, max_length), "int32"),)
     # (N, 2) = [n, 0]; histories are written with a scatter of the N cells of
     # step t (a select over the whole (N, max_length, S) buffer was most of
     # the loop's bookkeeping time at batch 64).
-    row_index = tf.stack([tf.range(num_rows), tf.zeros([num_rows], tf.int32)], axis=1)
+    rows_range = ops.arange(num_rows, dtype="int32")  # (N,)
+    row_index = ops.stack([rows_range, ops.zeros_like(rows_range)], axis=1)
 
     def cond(t, tokens, state, finished, ids, attention, loop_state, *sources):
-        running = tf.logical_and(t < max_length, tf.reduce_any(tf.logical_not(finished)))
+        running = ops.logical_and(t < max_length, ops.any(ops.logical_not(finished)))
         stop = strategy.should_stop(t, finished, loop_state, max_length)  # beam: nothing left to gain
-        return running if stop is None else tf.logical_and(running, tf.logical_not(stop))
+        return running if stop is None else ops.logical_and(running, ops.logical_not(stop))
 
     def body(t, tokens, state, finished, ids, attention, loop_state, *sources):
         logits, new_state, step_attention = step_fn(tokens, state, memory)
-        logits = tf.cast(logits, tf.float32)  # (N, V)
-        new_state = tf.nest.pack_sequence_as(  # same nesting and dtypes as state
+        logits = ops.cast(logits, "float32")  # (N, V)
+        new_state = tree.pack_sequence_as(  # same nesting and dtypes as state
             state,
-            [tf.cast(new, old.dtype) for new, old in zip(tf.nest.flatten(new_state), tf.nest.flatten(state))],
+            [ops.cast(new, old.dtype) for new, old in zip(tree.flatten(new_state), tree.flatten(state))],
         )
         logits = strategy.process_logits(t, logits, end_id)  # (N, V) min_length
         if strategy.needs_attention:
@@ -144,54 +158,70 @@ def dynamic_decode(
                     "but the step function returns none (a decoder without attention). Received: attention=None"
                 )
             new_tokens, parents, loop_state = strategy.step(
-                t, logits, finished, loop_state, end_id, attention=tf.cast(step_attention, tf.float32)
+                t, logits, finished, loop_state, end_id, attention=ops.cast(step_attention, "float32")
             )
         else:
             new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
-        column = row_index + tf.stack([0, t])  # (N, 2) = [n, t]: step t's cells
+        new_tokens = ops.cast(new_tokens, "int32")
+        column = row_index + ops.stack([ops.zeros_like(t), t])  # (N, 2) = [n, t]: step t's cells
         if parents is not None:  # (N,) row that each new row continues
 
             def reorder(x):
-                return tf.gather(x, parents)
+                return ops.take(x, parents, axis=0)
 
-            new_state = tf.nest.map_structure(reorder, new_state)
+            new_state = tree.map_structure(reorder, new_state)
             finished = reorder(finished)  # (N,)
             ids = reorder(ids)  # (N, max_length)
             if not sources:  # a strategy without `reorders_rows`: reorder it all
                 attention = reorder(attention)  # (N, max_length, S)
                 if step_attention is not None:
                     step_attention = reorder(step_attention)  # (N, S)
-        emitted = tf.where(finished, 0, new_tokens)  # (N,)
-        ids = tf.tensor_scatter_nd_update(ids, column, emitted)  # (N, max_length)
+        emitted = ops.where(finished, 0, new_tokens)  # (N,)
+        ids = ops.scatter_update(ids, column, emitted)  # (N, max_length)
         if sources:  # step t of row n was computed by decode row `rows[n]`
-            rows = row_index[:, 0] if parents is None else parents  # (N,)
-            rows = tf.where(finished, -1, rows)  # (N,) -1: finished, attention 0
-            previous = sources[0] if parents is None else tf.gather(sources[0], parents)
-            sources = (tf.tensor_scatter_nd_update(previous, column, rows),)
+            rows = row_index[:, 0] if parents is None else ops.cast(parents, "int32")  # (N,)
+            rows = ops.where(finished, -1, rows)  # (N,) -1: finished, attention 0
+            previous = sources[0] if parents is None else ops.take(sources[0], parents, axis=0)
+            sources = (ops.scatter_update(previous, column, rows),)
         if step_attention is not None:
-            step_attention = tf.cast(step_attention, tf.float32)  # (N, S)
+            step_attention = ops.cast(step_attention, "float32")  # (N, S)
             if not sources:
-                step_attention = tf.where(tf.expand_dims(finished, 1), 0.0, step_attention)
-            if not known_width:
-                grow = tf.shape(step_attention)[1] - tf.shape(attention)[2]
-                attention = tf.pad(attention, [[0, 0], [0, 0], [0, grow]])
-            attention = tf.tensor_scatter_nd_update(  # (N, max_length, S)
-                attention, column, step_attention
-            )
-        finished = tf.logical_or(finished, tf.equal(emitted, end_id))  # (N,)
-        tokens = tf.where(finished, end_id, emitted)  # (N,)
+                step_attention = ops.where(ops.expand_dims(finished, 1), 0.0, step_attention)
+            if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
+                grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
+                attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
+            attention = ops.scatter_update(attention, column, step_attention)  # (N, max_length, S)
+        finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (N,)
+        tokens = ops.where(finished, end_id, emitted)  # (N,)
         return (t + 1, tokens, new_state, finished, ids, attention, loop_state, *sources)
 
-    invariants = tf.nest.map_structure(_relaxed_shape, loop_vars)
-    invariants = invariants[:5] + (tf.TensorShape([None, None, None]),) + invariants[6:]
-    t, _, _, finished, ids, attention, loop_state, *sources = tf.while_loop(
-        cond, body, loop_vars, shape_invariants=invariants
+    t, _, _, finished, ids, attention, loop_state, *sources = backend.while_loop(
+        cond, body, loop_vars, growing=() if known_width else (5,)
     )
+    if fixed_length:  # keep the buffers' max_length steps (static shapes, jax.jit)
+        if sources:
+            attention = _gather_history(attention, sources[0])
+        out = dict(strategy.finalize(ids, attention, finished, loop_state, batch_size))
+        out["length"] = t
+        return out
     ids = ids[:, :t]  # (N, L)
     attention = attention[:, :t]  # (N, L, S)
     if sources:
         attention = _gather_history(attention, sources[0][:, :t])
     return strategy.finalize(ids, attention, finished, loop_state, batch_size)
+
+
+def slice_steps(outputs):
+    """Cuts a `fixed_length=True` decode to the `L = outputs["length"]` steps run.
+
+    `ids` `(..., max_length)` → `(..., L)`, `attention` `(..., max_length, S)`
+    → `(..., L, S)`; `"length"` is dropped. Eager (L becomes a shape).
+    """
+    outputs = dict(outputs)
+    length = int(ops.convert_to_numpy(outputs.pop("length")))
+    outputs["ids"] = outputs["ids"][..., :length]
+    outputs["attention"] = outputs["attention"][..., :length, :]
+    return outputs
 
 
 def _gather_history(attention, sources):
@@ -204,19 +234,19 @@ def _gather_history(attention, sources):
     Returns:
         `(N, L, S)` float32. TFLite builtins only (TRANSPOSE, RESHAPE, GATHER).
     """
-    shape = tf.shape(attention)  # (3,)
+    shape = ops.shape(attention)  # (3,)
     num_rows, length, width = shape[0], shape[1], shape[2]
-    time_major = tf.reshape(  # (L*N, S), row t*N + n
-        tf.transpose(attention, [1, 0, 2]), tf.stack([length * num_rows, width])
+    time_major = ops.reshape(  # (L*N, S), row t*N + n
+        ops.transpose(attention, (1, 0, 2)), (length * num_rows, width)
     )
-    steps = tf.expand_dims(tf.range(length) * num_rows, 0)  # (1, L)
-    flat = steps + tf.maximum(sources, 0)  # (N, L)
-    picked = tf.gather(time_major, flat)  # (N, L, S)
-    return tf.where(tf.expand_dims(sources >= 0, 2), picked, 0.0)
+    steps = ops.expand_dims(ops.arange(length, dtype="int32") * num_rows, 0)  # (1, L)
+    flat = steps + ops.maximum(sources, 0)  # (N, L)
+    picked = ops.take(time_major, flat, axis=0)  # (N, L, S)
+    return ops.where(ops.expand_dims(sources >= 0, 2), picked, 0.0)
 
 
 def _validate_max_length(max_length):
-    """A positive Python int, or a scalar int32 tensor (checked if constant)."""
+    """A positive Python int, or a scalar int32 tensor (checked if its value is known)."""
     if max_length is None:
         raise ValueError(
             "`max_length` is required (the caller picks it, e.g. from the source "
@@ -226,28 +256,28 @@ def _validate_max_length(max_length):
         if max_length < 1:
             raise ValueError(f"`max_length` must be >= 1. Received: max_length={max_length}")
         return int(max_length)
-    if isinstance(max_length, (tf.Tensor, tf.Variable, np.ndarray)):
-        max_length = tf.cast(tf.reshape(max_length, []), tf.int32)
-        static = tf.get_static_value(max_length)
-        if static is not None and static < 1:
-            raise ValueError(f"`max_length` must be >= 1. Received: max_length={int(static)}")
-        return max_length
+    if backend.is_tensor(max_length):
+        static = backend.static_value(max_length)
+        if static is not None and np.size(static) == 1 and int(np.reshape(static, ())) < 1:
+            raise ValueError(f"`max_length` must be >= 1. Received: max_length={int(np.reshape(static, ()))}")
+        if not backend.shapes_may_grow():  # JAX: the buffers' length is a static shape
+            if static is None:
+                raise ValueError(
+                    "On the JAX backend `max_length` must be known when tracing (a Python int): "
+                    f"it is the length of the decode's buffers. Received: max_length={max_length!r}"
+                )
+            return int(np.reshape(static, ()))
+        return ops.cast(ops.reshape(max_length, ()), "int32")
     raise ValueError(f"`max_length` must be a positive integer. Received: max_length={max_length!r}")
 
 
 def _infer_batch_size(memory, initial_state):
-    for tensor in tf.nest.flatten(memory) + tf.nest.flatten(initial_state):
-        if tensor.shape.rank is None or tensor.shape.rank >= 1:
-            return tf.shape(tensor)[0]
+    for tensor in tree.flatten(memory) + tree.flatten(initial_state):
+        shape = getattr(tensor, "shape", None)
+        rank = getattr(shape, "rank", None) if shape is not None and hasattr(shape, "rank") else len(shape)
+        if rank is None or rank >= 1:
+            return ops.shape(tensor)[0]
     raise ValueError(
         "Cannot infer the batch size: `memory` and `initial_state` hold no "
         "tensor with a batch dimension. Pass `batch_size`. Received: batch_size=None"
     )
-
-
-def _relaxed_shape(tensor):
-    """Loop-invariant shape: the leading (row) dimension may change."""
-    shape = tensor.shape
-    if shape.rank is None or shape.rank == 0:
-        return shape
-    return tf.TensorShape([None]).concatenate(shape[1:])

@@ -1,6 +1,6 @@
 """Greedy search: the most likely token at every step."""
 
-import tensorflow as tf
+from keras import ops
 
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
 from keras_s2s.decoding.validation import validate_min_length
@@ -14,8 +14,9 @@ class GreedySearch(DecodingStrategy):
         score = sum_t log_softmax(logits_t)[y_t]   (up to and including [END])
 
     Deterministic and the cheapest strategy; equal to `BeamSearch` with
-    `beam_size=1`. Ties go to the lowest token id. Uses only TFLite builtin
-    ops (ARG_MAX, LOG_SOFTMAX, REDUCE_MAX).
+    `beam_size=1`. Ties go to the lowest token id (on every backend: the
+    argmax is taken over the 0/1 "is a maximum" row). Uses only TFLite
+    builtin ops (REDUCE_MAX, GREATER_EQUAL, ARG_MAX, LOG_SOFTMAX).
 
     Example:
 
@@ -51,9 +52,13 @@ class GreedySearch(DecodingStrategy):
         Returns:
             `(token_ids (N,) int32, None, loop_state)`.
         """
-        token_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (N,)
-        best = tf.reduce_max(tf.nn.log_softmax(logits), axis=-1)  # (N,)
-        scores = loop_state["scores"] + tf.where(finished, 0.0, best)  # (N,)
+        # The argmax of the integer "is a maximum" row: the first maximum on
+        # every backend (Keras' float argmax adds bitcast ops that TFLite's
+        # builtins lack).
+        is_max = ops.cast(logits >= ops.max(logits, axis=-1, keepdims=True), "int32")  # (N, V)
+        token_ids = ops.cast(ops.argmax(is_max, axis=-1), "int32")  # (N,)
+        best = ops.max(ops.log_softmax(logits, axis=-1), axis=-1)  # (N,)
+        scores = loop_state["scores"] + ops.where(finished, 0.0, best)  # (N,)
         return token_ids, None, {"scores": scores}
 
     def get_config(self):

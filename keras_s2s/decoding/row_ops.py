@@ -1,11 +1,11 @@
 """Row operations the strategies share, built from TFLite builtin ops.
 
 `tile_rows` expands a batch of sentences to their decoding rows (beam
-search: `B → B*K`); `take_along_rows` picks one value per row. Pure
-TensorFlow; imports nothing else from keras_s2s.
+search: `B → B*K`); `take_along_rows` picks one value per row. Written in
+`keras.ops` (every backend); imports nothing else from keras_s2s.
 """
 
-import tensorflow as tf
+from keras import ops
 
 
 def tile_rows(x, multiplier):
@@ -21,13 +21,11 @@ def tile_rows(x, multiplier):
     Returns:
         `(B * multiplier, ...)`, the dtype of `x`.
     """
-    x = tf.convert_to_tensor(x)
-    shape = tf.shape(x)  # (rank,)
-    expanded = tf.expand_dims(x, 1)  # (B, 1, ...)
-    target = tf.concat([shape[:1], [multiplier], shape[1:]], axis=0)
-    tiled = tf.broadcast_to(expanded, target)  # (B, m, ...)
-    new_shape = tf.concat([shape[:1] * multiplier, shape[1:]], axis=0)
-    return tf.reshape(tiled, new_shape)  # (B*m, ...)
+    x = ops.convert_to_tensor(x)
+    shape = tuple(ops.shape(x))  # (rank,)
+    expanded = ops.expand_dims(x, 1)  # (B, 1, ...)
+    tiled = ops.broadcast_to(expanded, (shape[0], multiplier, *shape[1:]))  # (B, m, ...)
+    return ops.reshape(tiled, (shape[0] * multiplier, *shape[1:]))  # (B*m, ...)
 
 
 def take_along_rows(values, indices):
@@ -36,5 +34,5 @@ def take_along_rows(values, indices):
     Returns:
         `(N,)`, the dtype of `values`.
     """
-    picked = tf.gather(values, tf.expand_dims(indices, 1), batch_dims=1)  # (N, 1)
+    picked = ops.take_along_axis(values, ops.expand_dims(ops.cast(indices, "int32"), 1), axis=1)  # (N, 1)
     return picked[:, 0]  # (N,)

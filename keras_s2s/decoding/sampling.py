@@ -1,7 +1,10 @@
 """Random sampling with temperature and optional top-k and top-p (nucleus) truncation."""
 
-import tensorflow as tf
+import random
 
+from keras import ops
+
+from keras_s2s.decoding import backend
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
 from keras_s2s.decoding.row_ops import take_along_rows
 from keras_s2s.decoding.validation import validate_min_length
@@ -20,9 +23,12 @@ class Sampling(DecodingStrategy):
 
     Reproducible: with an integer `seed` the draw of step `t` uses the
     stateless seed `fold_in([seed, 0], t)`, so equal seeds give equal outputs
-    in eager mode, in a `tf.function` and in a SavedModel. With `seed=None` a
-    fresh seed is drawn per decode call. `top_k=1` is greedy search, and a
-    temperature going to 0 approaches greedy search.
+    in eager mode, in a `tf.function` and in a SavedModel (under JAX: a
+    threefry key folded with `t`, eager or jitted; under PyTorch a
+    `torch.Generator` seeded from `(seed, t)`; see `decoding/backend.py`; the
+    draws differ between backends). With `seed=None` a fresh seed is drawn
+    per decode call. `top_k=1` is greedy search, and a temperature going to 0
+    approaches greedy search.
 
     Runs in `tf.function` and SavedModel (TF Serving). The stateless random
     ops have no TFLite builtin kernel, so a sampling decode does not convert
@@ -68,12 +74,8 @@ class Sampling(DecodingStrategy):
 
     def initialize(self, batch_size, initial_state, memory):
         """One row per sentence, a zero score, and the `(2,)` stateless seed."""
-        if self.seed is None:
-            seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32)  # (2,)
-        else:  # an int, or a scalar int64 tensor in a compiled decode
-            folded = tf.math.floormod(tf.cast(self.seed, tf.int64), 2**31 - 1)  # ()
-            seed = tf.stack([tf.cast(folded, tf.int32), 0])  # (2,)
-        loop_state = {"scores": tf.zeros([batch_size], tf.float32), "seed": seed}
+        seed = backend.sampling_seed(self.seed)  # (2,) int32; None: a fresh one
+        loop_state = {"scores": ops.zeros((batch_size,), "float32"), "seed": seed}
         return initial_state, memory, batch_size, loop_state
 
     def step(self, t, logits, finished, loop_state, end_id):
@@ -89,24 +91,31 @@ class Sampling(DecodingStrategy):
         Returns:
             `(token_ids (N,) int32, None, loop_state)`.
         """
-        seed = tf.reshape(loop_state["seed"], [2])  # (2,)
+        seed = ops.reshape(loop_state["seed"], (2,))  # (2,)
         scaled = logits / self.temperature  # (N, V)
         if self.top_k is not None:
-            k = tf.minimum(self.top_k, tf.shape(logits)[1])
-            kth = tf.math.top_k(scaled, k=k).values[:, -1:]  # (N, 1)
-            scaled = tf.where(scaled < kth, float("-inf"), scaled)  # (N, V)
+            vocab = ops.shape(logits)[1]
+            k = min(self.top_k, vocab) if isinstance(vocab, int) else ops.minimum(self.top_k, vocab)
+            kth = ops.top_k(scaled, k=k)[0][:, -1:]  # (N, 1)
+            scaled = ops.where(scaled < kth, float("-inf"), scaled)  # (N, V)
         if self.top_p is not None and self.top_p < 1:
             scaled = _nucleus(scaled, self.top_p)  # (N, V)
-        step_seed = tf.random.experimental.stateless_fold_in(seed, t)  # (2,)
-        token_ids = tf.random.stateless_categorical(scaled, 1, seed=step_seed, dtype=tf.int32)[:, 0]  # (N,)
-        log_probs = tf.nn.log_softmax(logits)  # (N, V)
+        token_ids = backend.categorical(scaled, seed, t)  # (N,) int32
+        log_probs = ops.log_softmax(logits, axis=-1)  # (N, V)
         picked = take_along_rows(log_probs, token_ids)  # (N,)
-        scores = loop_state["scores"] + tf.where(finished, 0.0, picked)  # (N,)
+        scores = loop_state["scores"] + ops.where(finished, 0.0, picked)  # (N,)
         return token_ids, None, {"scores": scores, "seed": seed}
 
     def call_inputs(self):
-        """The seed is a tensor input of a compiled decode: one trace for all seeds."""
-        return {} if self.seed is None else {"seed": self.seed % (2**31 - 1)}
+        """The seed is a tensor input of a compiled decode: one trace for all seeds.
+
+        With `seed=None`, TensorFlow draws a fresh seed inside the graph (so
+        does the exported SavedModel); a jitted JAX decode cannot, so off
+        TensorFlow a fresh seed is drawn here, per call.
+        """
+        if self.seed is None:
+            return {} if backend.name() == "tensorflow" else {"seed": random.randrange(backend.SEED_MODULUS)}
+        return {"seed": self.seed % backend.SEED_MODULUS}
 
     def get_config(self):
         return {
@@ -132,9 +141,10 @@ def _nucleus(scaled, top_p):
     Returns:
         `(N, V)` float32.
     """
-    ranked = tf.sort(scaled, axis=-1, direction="DESCENDING")  # (N, V)
-    probs = tf.nn.softmax(ranked)  # (N, V)
-    before = tf.cumsum(probs, axis=-1, exclusive=True)  # (N, V) mass ranked above
-    kept = tf.reduce_sum(tf.cast(before < top_p, tf.int32), axis=-1, keepdims=True)  # (N, 1) >= 1
-    threshold = tf.gather(ranked, kept - 1, batch_dims=1)  # (N, 1) the last kept logit
-    return tf.where(scaled < threshold, float("-inf"), scaled)  # (N, V)
+    ranked = -ops.sort(-scaled, axis=-1)  # (N, V) descending
+    probs = ops.softmax(ranked, axis=-1)  # (N, V)
+    shifted = ops.pad(probs[:, :-1], [[0, 0], [1, 0]])  # (N, V) [0, p_0, …, p_{V-2}]
+    before = ops.cumsum(shifted, axis=-1)  # (N, V) mass ranked above (an exclusive cumsum)
+    kept = ops.sum(ops.cast(before < top_p, "int32"), axis=-1, keepdims=True)  # (N, 1) >= 1
+    threshold = ops.take_along_axis(ranked, kept - 1, axis=-1)  # (N, 1) the last kept logit
+    return ops.where(scaled < threshold, float("-inf"), scaled)  # (N, V)

@@ -131,9 +131,16 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
         new_keys, new_values = self.self_attention.prepare_memory(ops.expand_dims(h, 1))  # (N, H, 1, k)
         keys = write_at(cache[0], new_keys, position)  # (N, H, L, k)
         values = write_at(cache[1], new_values, position)  # (N, H, L, k)
-        length = ops.max(position) + 1  # the written prefix
+        if keras.backend.backend() == "jax":
+            # `lax.while_loop` needs static shapes: attend the whole buffer. The
+            # causal mask by absolute position gives every unwritten slot weight
+            # exactly 0, so the context is the prefix's (at O(max_length) a step).
+            prefix_keys, prefix_values = keys, values
+        else:
+            length = ops.max(position) + 1  # the written prefix: token t costs O(t)
+            prefix_keys, prefix_values = keys[:, :, :length], values[:, :, :length]
         context = self.self_attention.attend(
-            h, keys[:, :, :length], values[:, :, :length], query_positions=position
+            h, prefix_keys, prefix_values, query_positions=position
         )  # (N, d)
         x = inputs + ops.cast(context, inputs.dtype)  # (N, d)
         x, weights = self._cross_attend(x, memory, None, encoder_outputs_mask, False)

@@ -1,12 +1,14 @@
 """The base class of the encoder/decoder models: compile, fit, generate."""
 
 import keras
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 from keras_s2s import decoding
+from keras_s2s.models import compiled_generate
 from keras_s2s.models.label_smoothed_cross_entropy import LabelSmoothedCrossEntropy
 from keras_s2s.models.masked_token_accuracy import MaskedTokenAccuracy
-from keras_s2s.models.output_prior import target_log_prior
+from keras_s2s.models.output_prior import is_tf_dataset, target_log_prior
 
 OUTPUT_BIAS = ("prior", "zeros")
 
@@ -17,11 +19,6 @@ def check_output_bias(output_bias):
     """Raises a Keras-style ValueError unless `output_bias` is in `OUTPUT_BIAS`."""
     if output_bias not in OUTPUT_BIAS:
         raise ValueError(f"`output_bias` must be one of {OUTPUT_BIAS}. Received: output_bias={output_bias!r}")
-
-
-def _default_max_length(source_ids):
-    """`2 * S + 10` for `(B, S)` source ids, a scalar int32 tensor."""
-    return 2 * tf.shape(source_ids)[1] + 10
 
 
 class EncoderDecoderModel(keras.Model):
@@ -42,7 +39,20 @@ class EncoderDecoderModel(keras.Model):
     label-smoothed, masked token accuracy), the same `fit` (the output-bias
     prior), and the same `generate` / `decode_encoded` path that the
     SavedModel and LiteRT exporters reuse.
+
+    Everything here is written in `keras.ops` and runs on the TensorFlow,
+    JAX and PyTorch backends; only how `generate` compiles its decode
+    depends on the backend (`models/compiled_generate.py`).
     """
+
+    def __setattr__(self, name, value):
+        # PyTorch backend: a subclass creates its layers before the functional
+        # `super().__init__` (keras-hub style), when `torch.nn.Module` cannot
+        # register a sub-module yet. The functional graph tracks those layers,
+        # so a plain attribute is enough until then (keras-hub's workaround).
+        if keras.backend.backend() == "torch" and "_modules" not in self.__dict__:
+            return object.__setattr__(self, name, value)
+        return super().__setattr__(name, value)
 
     # --- what a subclass provides ------------------------------------
     def _encode(self, source_ids):
@@ -108,10 +118,12 @@ class EncoderDecoderModel(keras.Model):
         """Keras' symbolic build (what `fit` runs under a strategy): creates the
         metrics from one batch's shapes and computes nothing."""
         compiled = getattr(self, "_compile_metrics", None)
-        if compiled is None or compiled.built or self._distribute_strategy is not None:
+        if compiled is None or compiled.built or getattr(self, "_distribute_strategy", None) is not None:
             return  # under a strategy, `fit` builds them itself
-        if isinstance(x, tf.data.Dataset):
+        if is_tf_dataset(x):
             batch = next(iter(x))  # its own iterator: fit's data order is untouched
+            if keras.backend.backend() != "tensorflow":  # TensorFlow tensors -> NumPy
+                batch = keras.tree.map_structure(np.asarray, batch)
         elif x is not None and y is not None:
             batch = (x, y)
         else:
@@ -140,9 +152,9 @@ class EncoderDecoderModel(keras.Model):
 
     def _untrained(self):
         optimizer = getattr(self, "optimizer", None)
-        if optimizer is not None and int(optimizer.iterations.numpy()) > 0:
+        if optimizer is not None and int(ops.convert_to_numpy(optimizer.iterations)) > 0:
             return False
-        return not bool(tf.reduce_any(self._output_bias_variable() != 0))
+        return not np.any(ops.convert_to_numpy(self._output_bias_variable()) != 0)
 
     def compile_from_config(self, config):
         """Restores the compile settings saved in a `.keras` file."""
@@ -166,11 +178,13 @@ class EncoderDecoderModel(keras.Model):
                 strategy instance (`GreedySearch()`, `BeamSearch(...)`, ...).
             max_length: int, the most tokens generated ([END] included);
                 default `2 * S + 10`.
-            jit_compile: compile the decode with XLA: the same tokens, 1.7–5.6x
-                faster on CPU (docs/decoding.md), one compilation (~1 s) per
-                new input shape `(B, S)`. Worth it for fixed shapes or many
-                calls of one shape; off by default because servers see many
-                source lengths.
+            jit_compile: compile the decode with XLA (TensorFlow backend): the
+                same tokens, 1.7–5.6x faster on CPU (docs/decoding.md), one
+                compilation (~1 s) per new input shape `(B, S)`. Worth it for
+                fixed shapes or many calls of one shape; off by default because
+                servers see many source lengths. JAX always compiles (one
+                `jax.jit` compilation per `(B, S)` and `max_length`); PyTorch
+                decodes eagerly. See docs/backends.md.
 
         Returns:
             dict with `"ids"` int32 `(B, L)`, `"scores"` float32 `(B,)` and
@@ -186,29 +200,30 @@ class EncoderDecoderModel(keras.Model):
             raise ValueError(
                 f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
             )
-        if tf.executing_eagerly():
-            # The default is computed inside the compiled function: computing
-            # it here costs three eager ops (~0.1 ms) per call.
-            inputs = strategy.call_inputs()
-            values = [tf.constant(inputs[name], tf.int64) for name in sorted(inputs)]
-            return self._compiled_generate(strategy, jit_compile)(source_ids, max_length or 0, *values)
-        if max_length is None:
-            max_length = _default_max_length(source_ids)
-        max_length = tf.convert_to_tensor(max_length, tf.int32)
-        return self._generate(source_ids, max_length, strategy)
+        if compiled_generate.in_tf_graph():  # inside a user's tf.function: trace the decode
+            if max_length is None:
+                max_length = compiled_generate.default_max_length_tensor(source_ids)
+            max_length = ops.cast(max_length, "int32")
+            return self._generate(source_ids, max_length, strategy)
+        return compiled_generate.generate(self, strategy, source_ids, max_length, jit_compile)
 
-    def _generate(self, source_ids, max_length, strategy):
+    def _generate(self, source_ids, max_length, strategy, fixed_length=False):
         encoder_outputs, encoder_state = self._encode(source_ids)
-        return self.decode_encoded(source_ids, encoder_outputs, encoder_state, strategy, max_length)
+        return self.decode_encoded(
+            source_ids, encoder_outputs, encoder_state, strategy, max_length, fixed_length=fixed_length
+        )
 
-    def decode_encoded(self, source_ids, encoder_outputs, encoder_state, strategy, max_length):
+    def decode_encoded(
+        self, source_ids, encoder_outputs, encoder_state, strategy, max_length, fixed_length=False
+    ):
         """Decodes from an encoding of `source_ids` (graph-mode building block).
 
         `generate` passes the Keras encoder's outputs; the exporters pass
         `encoder.encode_stepwise(source_ids)` (for an RNN the same encoder
-        run cell by cell). Both then share this path.
+        run cell by cell). Both then share this path. `fixed_length`: see
+        `keras_s2s.decoding.dynamic_decode` (a jitted JAX decode).
         """
-        memory = self.decoder.prepare_memory(encoder_outputs, source_ids != 0)
+        memory = self.decoder.prepare_memory(encoder_outputs, ops.not_equal(source_ids, 0))
         state = self._initial_decoder_state(source_ids, encoder_state, max_length)
         return decoding.dynamic_decode(
             self.decoder.step,
@@ -216,49 +231,30 @@ class EncoderDecoderModel(keras.Model):
             memory,
             strategy,
             max_length=max_length,
-            attention_size=tf.shape(source_ids)[1],
+            attention_size=ops.shape(source_ids)[1],
+            fixed_length=fixed_length,
         )
 
     def _compiled_generate(self, strategy, jit_compile=False):
-        """A `tf.function` per strategy trace key (and XLA choice), traced once.
-
-        Settings in `strategy.call_inputs()` (the sampling seed) are int64
-        inputs, so a new seed reuses the trace.
-        """
-        cache = self.__dict__.setdefault("_generate_functions", {})
-        key = (strategy.trace_key(), bool(jit_compile))
-        if key not in cache:
-            names = sorted(strategy.call_inputs())
-
-            def generate(ids, n, *values):
-                # n = 0 stands for the default max_length.
-                bound = strategy.with_call_inputs(dict(zip(names, values)))
-                return self._generate(ids, tf.where(n > 0, n, _default_max_length(ids)), bound)
-
-            cache[key] = tf.function(
-                generate,
-                input_signature=[
-                    tf.TensorSpec((None, None), tf.int32),
-                    tf.TensorSpec((), tf.int32),
-                    *[tf.TensorSpec((), tf.int64) for _ in names],
-                ],
-                reduce_retracing=True,
-                jit_compile=bool(jit_compile),
-            )
-        return cache[key]
+        """The cached compiled decode of `strategy` (a `tf.function` under TensorFlow;
+        benchmarks/decoding.py reads its tracing count)."""
+        return compiled_generate.function(self, decoding.get(strategy), jit_compile)
 
     def _check_source_ids(self, source_ids):
-        source_ids = tf.convert_to_tensor(source_ids)
-        if not source_ids.dtype.is_integer:
+        source_ids = ops.convert_to_tensor(source_ids)
+        dtype = keras.backend.standardize_dtype(source_ids.dtype)
+        if "int" not in dtype:
+            raise ValueError(f"`source_ids` must be integer token ids. Received: source_ids.dtype={dtype}")
+        try:
+            rank = len(source_ids.shape)
+        except ValueError:  # a TensorFlow tensor of unknown rank
+            rank = None
+        if rank != 2:
+            shape = tuple(source_ids.shape) if rank is not None else None
             raise ValueError(
-                f"`source_ids` must be integer token ids. Received: source_ids.dtype={source_ids.dtype.name}"
+                f"`source_ids` must have shape (batch, length). Received: source_ids.shape={shape}"
             )
-        if source_ids.shape.rank != 2:
-            raise ValueError(
-                "`source_ids` must have shape (batch, length). "
-                f"Received: source_ids.shape={tuple(source_ids.shape)}"
-            )
-        return tf.cast(source_ids, tf.int32)
+        return ops.cast(source_ids, "int32")
 
     @classmethod
     def from_config(cls, config):

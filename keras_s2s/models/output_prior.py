@@ -13,7 +13,6 @@ of skewed classification problems).
 """
 
 import numpy as np
-import tensorflow as tf
 
 PAD_ID = 0
 
@@ -32,7 +31,7 @@ def target_log_prior(targets, vocab_size, max_batches=200):
         read without consuming it (a Python generator).
     """
     counts = np.zeros(vocab_size, np.float64)
-    if isinstance(targets, tf.data.Dataset):
+    if is_tf_dataset(targets):
         for element in targets.take(max_batches):
             if not isinstance(element, tuple) or len(element) < 2:
                 return None
@@ -56,3 +55,12 @@ def _add(counts, ids):
     ids = ids.ravel()
     ids = ids[(ids >= 0) & (ids < len(counts))]
     counts += np.bincount(ids, minlength=len(counts))[: len(counts)]
+
+
+def is_tf_dataset(x):
+    """Whether `x` is a `tf.data.Dataset`, told without importing TensorFlow
+    (Keras takes one on every backend; a JAX or PyTorch user need not have
+    TensorFlow loaded)."""
+    return any(
+        cls.__name__ == "DatasetV2" and cls.__module__.startswith("tensorflow.") for cls in type(x).__mro__
+    )

@@ -1,7 +1,7 @@
 """The Transformer encoder/decoder as a functional Keras model."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_s2s.layers.transformer_decoder import TransformerDecoder
 from keras_s2s.layers.transformer_encoder import TransformerEncoder
@@ -122,7 +122,7 @@ class Transformer(EncoderDecoderModel):
                 "A Transformer decoder starts from no encoder state. "
                 f"Received: encoder_state with {len(encoder_state)} tensors"
             )
-        return self.decoder.initial_state(tf.shape(source_ids)[0], max_length)
+        return self.decoder.initial_state(ops.shape(source_ids)[0], max_length)
 
     def _output_bias_variable(self):
         return self.decoder.logits_bias

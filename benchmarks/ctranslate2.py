@@ -127,6 +127,14 @@ def parse_args(argv=None):
         default="keras,litert_float32,ct2_float32",
         help=f"with --profile: comma-separated, of {','.join(PROFILED)} (default keras,litert_float32,ct2_float32)",
     )
+    parser.add_argument(
+        "--profile-max-length",
+        type=int,
+        default=None,
+        metavar="M",
+        help="with --profile: also time each LiteRT runtime exported from Translator(max_length=M), "
+        "whose key/value cache buffers have M positions (default: none)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke test: 12 sentences, batch 1 and 4")
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the results here")
     args = parser.parse_args(argv)
@@ -400,7 +408,8 @@ def profile(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root)
         for name in litert:
             quantization = None if name == "litert_float32" else "dynamic"
             calls = []
-            for max_length in (None, 1):
+            lengths = (None, 1, args.profile_max_length) if args.profile_max_length else (None, 1)
+            for max_length in lengths:
                 translator = keras_s2s.Translator(
                     model, source_tokenizer, target_tokenizer, strategy=greedy, max_length=max_length
                 )
@@ -411,7 +420,9 @@ def profile(args, model, source_tokenizer, target_tokenizer, ids, ct2_dir, root)
                     "translate_ids"
                 )
                 calls.append(lambda b, runner=runner: runner(source_ids=b.ids)["target_ids"])
-            pairs[name] = (*calls, same)
+            pairs[name] = (calls[0], calls[1], same)
+            if args.profile_max_length:  # the same one-token model: the first step does not depend on M
+                pairs[f"{name}@{args.profile_max_length}"] = (calls[2], calls[1], same)
     ct2 = [r for r in args.profile_runtimes if r.startswith("ct2_")]
     if ct2:
         runners = ct2_runners(ct2_dir, target_tokenizer.vocabulary, args.threads, 1, 0.0)
@@ -522,6 +533,11 @@ def print_table(results):
             )
 
 
+def profile_label(runtime):
+    name, _, max_length = runtime.partition("@")
+    return f"{LABELS[name]}, max_length={max_length}" if max_length else LABELS[name]
+
+
 def print_profile(results):
     print()
     print("greedy decoding time = first step + (steps - 1) x per further step (means per batch call)")
@@ -529,7 +545,7 @@ def print_profile(results):
     print("|---:|---|---:|---:|---:|---:|")
     for r in results["profile"]:
         print(
-            f"| {r['batch']} | {LABELS[r['runtime']]} | {r['batch_ms']:.1f} | {r['first_step_ms']:.1f} | "
+            f"| {r['batch']} | {profile_label(r['runtime'])} | {r['batch_ms']:.1f} | {r['first_step_ms']:.1f} | "
             f"{r['per_step_ms']:.2f} | {r['steps']:.1f} |"
         )
     print(f"\nload average at the end: {results['load_average_end']:.1f}")

@@ -49,7 +49,14 @@ batch latency), p50 latency per batch call, sentences/s relative to
 CTranslate2 float32 measured in the same run, and the fraction of sentences
 whose output equals Keras's token for token (up to [END]).
 
+`--profile` replaces the table by a split of greedy decoding time into the
+first step (encoder, one decoder step, call overhead: a decode stopped after
+one token) and each further decoder step, per runtime and batch size (see
+`profile`); docs/benchmarks.md, "Where the time goes", has the figures and a
+`perf` profile read with benchmarks/perf_summary.py.
+
     python benchmarks/ctranslate2.py --model runs/tf_de_en --json docs/ctranslate2.json
+    python benchmarks/ctranslate2.py --model runs/tf_de_en --profile --profile-max-length 200
     python benchmarks/ctranslate2.py --model RUN_DIR --quick     # smoke test
 """
 

@@ -207,3 +207,34 @@ def test_quick_benchmark_run_prints_every_runtime(tmp_path):
         if row["runtime"] == "ct2_float32" and row["strategy"] == "greedy":
             assert row["identical_to_keras"] == 1.0, row
     assert "goal LiteRT float32 >= 0.5x CTranslate2 float32 at batch 1" in stdout
+
+
+def test_perf_summary_keeps_the_library_samples_and_names_their_leaves(tmp_path):
+    spec = importlib.util.spec_from_file_location("perf_summary", BENCHMARKS / "perf_summary.py")
+    perf_summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(perf_summary)
+    lambda_frame = (
+        "std::_Function_handler<void (int, long), tflite::reference_ops::StridedSlice<int>"
+        "(tflite::RuntimeShape const&)::{lambda(int, long)#1}>::_M_invoke+0x1f"
+    )
+    script = (
+        "python 1 1.0: 1 cpu-clock:\n"
+        f"\t    10 {lambda_frame} (/x/libpywrap_litert_common.so)\n"
+        "\t    20 tflite::ops::builtin::strided_slice::EvalImpl+0x2 (/x/libpywrap_litert_common.so)\n"
+        "\n"
+        "python 1 1.1: 1 cpu-clock:\n"
+        "\t    30 __memmove_avx_unaligned_erms+0x3 (/usr/lib/libc.so.6)\n"
+        "\t    40 tflite::Subgraph::InvokeImpl+0x4 (/x/libpywrap_litert_common.so)\n"
+        "\n"
+        "python 1 1.2: 1 cpu-clock:\n"
+        "\t    50 _PyEval_EvalFrameDefault+0x5 (/usr/lib/libpython3.11.so)\n"
+    )
+    chains = list(perf_summary.samples(script.splitlines(keepends=True)))
+    assert len(chains) == 3
+    assert (
+        perf_summary.short(chains[0][0][0]) == "tflite::reference_ops::StridedSlice<int> (per-element lambda)"
+    )
+    assert perf_summary.caller(chains[0], "libpywrap_litert_common.so") == (
+        "tflite::ops::builtin::strided_slice::EvalImpl"
+    )
+    assert perf_summary.caller(chains[1], "libpywrap_litert_common.so") == "tflite::Subgraph::InvokeImpl"

@@ -14,9 +14,6 @@ from keras_s2s import data, text
 from keras_s2s.decoding import BeamSearch, GreedySearch
 from keras_s2s.models import Transformer
 
-# A benchmark's tests, 2.5 min on 2 cores in all: `make test-slow` runs them (make test stays under 15 min).
-pytestmark = pytest.mark.slow
-
 ctranslate2 = pytest.importorskip(
     "ctranslate2", reason="ctranslate2 is a benchmark extra (pip install .[bench])"
 )

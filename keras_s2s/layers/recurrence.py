@@ -20,6 +20,8 @@ followed by `recurrent_step` equals `cell(x_t, states)` (the tests check it
 against Keras, forward and backward). `keras.ops` only; no TensorFlow.
 """
 
+import functools
+
 from keras import ops
 
 
@@ -137,15 +139,12 @@ def hoisting_applies(layer, training):
     return not _accelerator_visible()
 
 
-_ACCELERATOR = []  # memo: [bool], filled on the first call
-
-
+@functools.cache
 def _accelerator_visible():
-    if not _ACCELERATOR:
-        from keras import distribution
+    """Whether Keras sees a GPU (asked once per process)."""
+    from keras import distribution
 
-        _ACCELERATOR.append(bool(distribution.list_devices("gpu")))
-    return _ACCELERATOR[0]
+    return bool(distribution.list_devices("gpu"))
 
 
 class ProjectedInputsMixin:

@@ -11,7 +11,7 @@ export KERAS_BACKEND ?= tensorflow
 $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,litert,eval,plot,serving,bench]"
+	$(PY) -m pip install -q -e ".[test,litert,eval,plot,serving,bench,onnx]"
 	touch $(STAMP)
 
 install: $(STAMP)

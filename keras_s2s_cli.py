@@ -44,6 +44,12 @@ def main(argv=None):
     """Parses `argv`, then runs the command (importing TensorFlow only now)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _parser_module().build_parser().parse_args(argv)
+    # The backend is chosen before Keras is imported (docs/backends.md); an
+    # export writes a TensorFlow graph, so it always runs on TensorFlow.
+    if getattr(args, "backend", None):
+        os.environ["KERAS_BACKEND"] = args.backend
+    elif args.command == "export":
+        os.environ["KERAS_BACKEND"] = "tensorflow"
     quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1")
     with _quiet_stderr() if quiet else contextlib.nullcontext():
         import tensorflow as tf

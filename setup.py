@@ -29,10 +29,21 @@ setup(
         "numpy",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.8,<4", "hypothesis>=6", "ruff==0.17.5"],
+        # make test also runs the backend-independent tests on JAX and PyTorch
+        # (CPU builds: the torch 2.13.0 wheel the package index serves here is
+        # the +cpu one).
+        "test": [
+            "pytest>=8",
+            "pytest-xdist>=3.8,<4",
+            "hypothesis>=6",
+            "ruff==0.17.5",
+            "jax[cpu]==0.10.2",
+            "torch==2.13.0",
+        ],
         "litert": ["ai-edge-litert>=2.0"],
         "eval": ["sacrebleu>=2.4"],
         "plot": ["matplotlib>=3.8"],
+        "onnx": ["tf2onnx==1.17.0", "onnx==1.23.2", "onnxruntime==1.32.0"],
         "serving": ["tensorflow-serving-api>=2.21,<2.22"],
         "bench": ["keras-hub>=0.32,<0.33", "ctranslate2>=4.8,<4.9"],
     },

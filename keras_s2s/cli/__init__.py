@@ -20,6 +20,10 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main(argv=None, args=None):
     """Runs `keras-s2s` with `argv` (default: `sys.argv[1:]`); returns the exit code."""
     args = args if args is not None else build_parser().parse_args(argv)
+    backend = _check_backend(args)
+    if backend:
+        print(f"keras-s2s {args.command}: error: {backend}", file=sys.stderr)
+        return 1
     from keras_s2s.cli import commands
 
     try:
@@ -45,6 +49,23 @@ def main(argv=None, args=None):
         message = text.splitlines()[0] if text else type(error).__name__
         print(f"keras-s2s {args.command}: error: {message}", file=sys.stderr)
         return 1
+
+
+def _check_backend(args):
+    """The error message when `--backend` asks for another backend than the
+    one Keras already runs (the backend is chosen once, at Keras' import)."""
+    wanted = getattr(args, "backend", None)
+    if not wanted:
+        return None
+    import keras
+
+    if keras.backend.backend() == wanted:
+        return None
+    return (
+        f"Keras already runs on {keras.backend.backend()!r} in this process; run "
+        f"`keras-s2s` (the console script) or set KERAS_BACKEND={wanted} before Python "
+        f"starts. Received: --backend {wanted}"
+    )
 
 
 def is_user_error(error):

@@ -12,6 +12,7 @@ given a setting that differs from its own is refused.
 import argparse
 
 ATTENTIONS = ["additive", "multiplicative", "scaled_dot", "none"]
+BACKENDS = ["tensorflow", "jax", "torch"]
 
 #: Defaults of `train` (shown in --help; `TrainSettings` holds the same).
 TRAIN_DEFAULTS = {
@@ -279,6 +280,13 @@ def _add_train(sub):
         default="none",
         help="tf.distribute strategy; multi_worker reads TF_CONFIG (default: none)",
     )
+    fit.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="Keras backend to train on (default: $KERAS_BACKEND, else tensorflow); "
+        "the run directory is read by every backend (docs/backends.md)",
+    )
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -305,18 +313,23 @@ def build_parser():
     p.add_argument("--json", help="write the scores to this JSON file")
     _add_decoding(p)
 
-    p = sub.add_parser("export", help="write a TF Serving SavedModel or a LiteRT model")
+    p = sub.add_parser(
+        "export",
+        help="write a TF Serving SavedModel, a LiteRT model or an ONNX model",
+        description="Exports run on the TensorFlow backend whatever KERAS_BACKEND says "
+        "(a model trained on JAX or PyTorch loads there unchanged).",
+    )
     p.add_argument("--model", required=True, help="a run directory")
     p.add_argument(
         "--format",
-        choices=["saved_model", "litert"],
+        choices=["saved_model", "litert", "onnx"],
         default="saved_model",
         help="export format (default: saved_model)",
     )
     p.add_argument(
         "--output",
         required=True,
-        help="saved_models/<name>/<version> (saved_model) or <name>.tflite (litert)",
+        help="saved_models/<name>/<version> (saved_model), <name>.tflite (litert) or <name>.onnx (onnx)",
     )
     p.add_argument(
         "--quantization",

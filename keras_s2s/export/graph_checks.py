@@ -8,7 +8,7 @@ batch really uses. Imports no model, layer or training code.
 
 import tensorflow as tf
 
-from keras_s2s.text.vocabulary import END_ID
+from keras_s2s.text.vocabulary import END_ID, UNK_ID
 
 
 def check_translator_settings(translator, max_target_length=None, strings_out=True):
@@ -91,3 +91,13 @@ def truncate(source_ids, max_length):
     last = tf.equal(tf.range(tf.shape(cut)[1]), max_length - 1)  # (S',)
     needs_end = tf.logical_and(tf.expand_dims(last, 0), tf.expand_dims(lengths > max_length, 1))  # (B, S')
     return tf.where(needs_end, tf.constant(END_ID, tf.int32), cut)  # (B, S')
+
+
+def unknown_out_of_range(source_ids, source_vocab_size):
+    """`source_ids` with every id outside `[0, source_vocab_size)` read as [UNK].
+
+    For the ids-in exports (LiteRT, ONNX): a bad id would otherwise fail the
+    embedding gather for the whole batch ("gather index out of bounds").
+    """
+    in_range = tf.logical_and(source_ids >= 0, source_ids < source_vocab_size)  # (B, S)
+    return tf.where(in_range, source_ids, tf.constant(UNK_ID, tf.int32))  # (B, S)

@@ -9,10 +9,9 @@ from tensorflow.python.framework.convert_to_constants import (
 )
 
 from keras_s2s import files
-from keras_s2s.export.graph_checks import check_translator_settings
+from keras_s2s.export.graph_checks import check_translator_settings, unknown_out_of_range
 from keras_s2s.export.saved_model_exporter import check_exportable, export_metadata
 from keras_s2s.export.translation_module import TranslationModule
-from keras_s2s.text.vocabulary import UNK_ID
 
 QUANTIZATIONS = (None, "dynamic", "float16")
 VOCABULARY_SUFFIXES = {"source": ".source_vocab.txt", "target": ".target_vocab.txt"}
@@ -104,28 +103,38 @@ def export_litert(
     check_translator_settings(translator, max_target_length, strings_out=False)  # before touching a file
     check_exportable(translator)
     targets = litert_paths(path)
-    _check_targets(targets, overwrite)  # before the slow conversion
+    check_targets(targets, overwrite)  # before the slow conversion
     module = TranslationModule(translator, max_source_length, max_target_length, strings_out=False)
-    content = _convert(module, quantization, _source_vocab_size(translator))
+    content = _convert(module, quantization, source_vocab_size(translator))
     metadata = export_metadata(translator, module)
     metadata["quantization"] = quantization
-    metadata["files"] = {role: os.path.basename(p) for role, p in targets.items()}
-    _check_targets(targets, overwrite)  # nothing appeared while converting
-    for side in ("source", "target"):
-        tokens = getattr(translator, f"{side}_tokenizer").vocabulary
-        files.write_text(targets[f"{side}_vocab"], "".join(t + "\n" for t in tokens))
-    files.write_json(targets["metadata"], metadata)
-    files.write_bytes(targets["model"], content, overwrite=overwrite)
+    write_model_files(targets, translator, metadata, content, overwrite)
     return os.fspath(path)
 
 
-def _check_targets(targets, overwrite):
+def check_targets(targets, overwrite):
     """Raises before anything is written if one target may not be written."""
     for target in targets.values():
         files.check_writable(target, overwrite)
 
 
-def _source_vocab_size(translator):
+def write_model_files(targets, translator, metadata, content, overwrite):
+    """Writes an ids-in model and its companions (`litert_paths` names), each atomically.
+
+    The vocabularies (one token per line), the metadata (with the file
+    names added) and the model `content` last, so a model file on disk
+    always has its companions.
+    """
+    metadata = {**metadata, "files": {role: os.path.basename(p) for role, p in targets.items()}}
+    check_targets(targets, overwrite)  # nothing appeared while converting
+    for side in ("source", "target"):
+        tokens = getattr(translator, f"{side}_tokenizer").vocabulary
+        files.write_text(targets[f"{side}_vocab"], "".join(t + "\n" for t in tokens))
+    files.write_json(targets["metadata"], metadata)
+    files.write_bytes(targets["model"], content, overwrite=overwrite)
+
+
+def source_vocab_size(translator):
     """Rows of the source embedding: ids at or above it are out of range."""
     size = getattr(translator.model, "source_vocab_size", None)
     return int(size) if size else translator.source_tokenizer.vocab_size
@@ -138,11 +147,7 @@ def _convert(module, quantization, source_vocab_size):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
     def translate_ids(source_ids):
-        # A bad id would fail the embedding GATHER for the whole batch
-        # ("gather index out of bounds"); read it as [UNK] instead.
-        in_range = tf.logical_and(source_ids >= 0, source_ids < source_vocab_size)
-        source_ids = tf.where(in_range, source_ids, tf.constant(UNK_ID, tf.int32))
-        return dict(zip(names, frozen(source_ids)))
+        return dict(zip(names, frozen(unknown_out_of_range(source_ids, source_vocab_size))))
 
     holder = tf.Module()  # no variables: everything is a constant now
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,6 +3,7 @@
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 from keras_s2s.export.graph_checks import check_translator_settings
@@ -82,9 +83,17 @@ def check_exportable(translator):
         translator: a `keras_s2s.Translator`.
 
     Raises:
-        ValueError: an unbuilt model, a tokenizer without vocabulary, or a
-            Translator setting the export cannot honour (`replace_unknown`).
+        ValueError: a backend other than TensorFlow, an unbuilt model, a
+            tokenizer without vocabulary, or a Translator setting the export
+            cannot honour (`replace_unknown`).
     """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "Exporting writes a TensorFlow graph and needs the TensorFlow backend: load "
+            "the `.keras` file in a process started with KERAS_BACKEND=tensorflow (a "
+            "model trained on JAX or PyTorch loads there unchanged; see "
+            f"docs/backends.md). Received: KERAS_BACKEND={keras.backend.backend()!r}"
+        )
     check_translator_settings(translator)
     model = translator.model
     if not model.built or not model.weights:

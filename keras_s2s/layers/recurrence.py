@@ -22,6 +22,7 @@ against Keras, forward and backward). `keras.ops` only; no TensorFlow.
 
 import functools
 
+import keras
 from keras import ops
 
 
@@ -142,9 +143,16 @@ def hoisting_applies(layer, training):
 @functools.cache
 def _accelerator_visible():
     """Whether Keras sees a GPU (asked once per process)."""
+    if keras.backend.backend() == "torch":  # keras.distribution is JAX/TensorFlow only
+        from keras.src.backend.torch.core import get_device
+
+        return get_device() != "cpu"
     from keras import distribution
 
-    return bool(distribution.list_devices("gpu"))
+    try:
+        return bool(distribution.list_devices("gpu"))
+    except RuntimeError:  # JAX without a GPU platform
+        return False
 
 
 class ProjectedInputsMixin:

@@ -171,6 +171,12 @@ class BaseTokenizer(keras.layers.Layer):
         # Python strings, lists and numpy arrays are accepted like tensors.
         if isinstance(inputs, (str, bytes, list, tuple, np.ndarray)):
             inputs = tf.convert_to_tensor(inputs, dtype=tf.string)
+        if keras.backend.backend() != "tensorflow":
+            # Strings are TensorFlow's job on every backend (as keras-hub's
+            # tokenizers): Keras' call would convert them to JAX / PyTorch
+            # tensors, which hold no strings. The ids come back as TensorFlow
+            # tensors; `np.asarray(ids)` feeds them to a model.
+            return self.call(inputs, *args, **kwargs)
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs):

@@ -10,6 +10,7 @@ import contextlib
 import types
 import zlib
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -36,6 +37,12 @@ def get_strategy(name=None, devices=None):
     """
     if name in (None, "none"):
         return None
+    if name in STRATEGIES and keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "tf.distribute strategies need the TensorFlow backend; train on JAX or "
+            "PyTorch on one device (see docs/backends.md). Received: distribute="
+            f"{name!r} with KERAS_BACKEND={keras.backend.backend()!r}"
+        )
     if name == "mirrored":
         if devices is None:
             devices = [d.name for d in tf.config.list_logical_devices("GPU")] or [
@@ -121,13 +128,13 @@ def multi_worker_fit(model):
     Args:
         model: a Keras model created under the strategy's scope.
     """
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow backend only
+    if strategy is None or not is_multi_worker(strategy):
+        yield model
+        return
     from keras.src import tree
     from keras.src.backend.tensorflow import trainer
 
-    strategy = model.distribute_strategy
-    if not is_multi_worker(strategy):
-        yield model
-        return
     original_reduce = trainer.reduce_per_replica
 
     def reduce_per_replica(values, strategy, reduction):

@@ -1,5 +1,6 @@
 """Strings in, strings out: tokenizers + model + decoding strategy."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -97,7 +98,7 @@ class Translator:
 
     def _translate_batch(self, texts):
         source_ids = self.source_tokenizer(tf.constant(texts, tf.string))  # (B, S)
-        out = self.model.generate(source_ids, self.strategy, self.max_length)
+        out = _generate(self.model, source_ids, self.strategy, self.max_length)
         ids, attention = out["ids"], out["attention"]  # (B, [n,] L), (B, [n,] L, S)
         if self.replace_unknown:
             translation = replace_unknown(
@@ -132,6 +133,25 @@ class Translator:
         from keras_s2s.export import export_litert
 
         return export_litert(self, path, quantization=quantization, **kwargs)
+
+    def export_onnx(self, path, **kwargs):
+        """Writes an `.onnx` model (ids in, ids out); see `keras_s2s.export.export_onnx`."""
+        from keras_s2s.export import export_onnx
+
+        return export_onnx(self, path, **kwargs)
+
+
+def _generate(model, source_ids, strategy, max_length):
+    """`model.generate` on TensorFlow source ids; TensorFlow tensors out on every backend.
+
+    Strings are TensorFlow's job on every backend (the tokenizers are
+    tensorflow-text): under JAX or PyTorch the ids cross to the model as
+    NumPy and the outputs come back the same way.
+    """
+    if keras.backend.backend() == "tensorflow":
+        return model.generate(source_ids, strategy, max_length)
+    out = model.generate(source_ids.numpy(), strategy, max_length)
+    return {key: tf.constant(keras.ops.convert_to_numpy(value)) for key, value in out.items()}
 
 
 def _check_texts(texts):

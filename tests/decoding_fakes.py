@@ -10,6 +10,7 @@ produced it, which checks beam search's state reordering.
 
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 PAD, UNK, START, END, A, B, C = 0, 1, 2, 3, 4, 5, 6
 V = 7
@@ -36,30 +37,32 @@ class TableStep:
     """`step_fn` reading logits from `table` `(R, T, V, V)` (log-probs).
 
     Row n of the batch follows program `memory["program"][n]`; at step t with
-    fed token x the logits are `table[program, min(t, T-1), x]`.
+    fed token x the logits are `table[program, min(t, T-1), x]`. Written in
+    `keras.ops`, so it drives the decoders on every backend.
     """
 
     def __init__(self, *programs):
-        self.table = tf.constant(np.stack(programs), tf.float32)  # (R, T, V, V)
+        table = np.stack(programs).astype(np.float32)  # (R, T, V, V)
+        self.steps, self.vocab = table.shape[1], table.shape[3]
+        self.table = ops.convert_to_tensor(table.reshape(-1, self.vocab))  # (R * T * V, V)
         self.calls = []  # (token_ids, memory) of every eager call
 
     def initial(self, programs, width):
         """`(initial_state, memory)` for a batch running `programs`."""
         batch = len(programs)
-        state = {"t": tf.zeros([batch, 1]), "hist": tf.zeros([batch, width])}
-        memory = {"program": tf.constant(programs, tf.int32)}  # (B,)
+        state = {"t": ops.zeros([batch, 1]), "hist": ops.zeros([batch, width])}
+        memory = {"program": ops.convert_to_tensor(np.asarray(programs, np.int32))}  # (B,)
         return state, memory
 
     def __call__(self, token_ids, state, memory):
         self.calls.append((token_ids, memory))
-        t = tf.cast(state["t"][:, 0], tf.int32)  # (N,)
-        width = tf.shape(state["hist"])[1]
-        here = tf.equal(tf.expand_dims(tf.range(width), 0), tf.expand_dims(t, 1))
-        fed = tf.expand_dims(tf.cast(token_ids, tf.float32), 1)  # (N, 1)
-        hist = tf.where(here, fed, state["hist"])  # (N, S) tokens fed so far
-        last = tf.shape(self.table)[1] - 1
-        index = tf.stack([memory["program"], tf.minimum(t, last), token_ids], 1)
-        logits = tf.gather_nd(self.table, index)  # (N, V)
+        t = ops.cast(state["t"][:, 0], "int32")  # (N,)
+        width = ops.shape(state["hist"])[1]
+        here = ops.equal(ops.expand_dims(ops.arange(width, dtype="int32"), 0), ops.expand_dims(t, 1))
+        fed = ops.expand_dims(ops.cast(token_ids, "float32"), 1)  # (N, 1)
+        hist = ops.where(here, fed, state["hist"])  # (N, S) tokens fed so far
+        row = (memory["program"] * self.steps + ops.minimum(t, self.steps - 1)) * self.vocab
+        logits = ops.take(self.table, row + ops.cast(token_ids, "int32"), axis=0)  # (N, V)
         return logits, {"t": state["t"] + 1.0, "hist": hist}, hist
 
 

@@ -61,14 +61,14 @@ def test_output_contract_and_early_stop():
     assert out["ids"].shape == (2, 3) and out["ids"].dtype == tf.int32  # L = 3 < 8
     assert out["scores"].shape == (2,) and out["scores"].dtype == tf.float32
     assert out["attention"].shape == (2, 3, 5) and out["attention"].dtype == tf.float32
-    np.testing.assert_array_equal(out["ids"].numpy(), [[A, C, END], [B, END, 0]])
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[A, C, END], [B, END, 0]])
 
 
 def test_max_length_caps_the_steps():
     step = TableStep(LOOP)
     state, memory = step.initial([0, 0], width=4)
     out = dynamic_decode(step, state, memory, GreedySearch(), max_length=4)
-    np.testing.assert_array_equal(out["ids"].numpy(), [[A] * 4] * 2)
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[A] * 4] * 2)
     assert len(step.calls) == 4
 
 
@@ -93,7 +93,7 @@ def test_dynamic_max_length_in_tf_function():
     full = decode(keys, mask, h0, tf.constant(6))
     cut = decode(keys, mask, h0, tf.constant(2))
     assert cut["ids"].shape[1] == min(2, full["ids"].shape[1])
-    np.testing.assert_array_equal(cut["ids"].numpy(), full["ids"].numpy()[:, :2])
+    np.testing.assert_array_equal(np.asarray(cut["ids"]), np.asarray(full["ids"])[:, :2])
     empty = decode(keys, mask, h0, tf.constant(0))  # dynamic 0: nothing runs
     assert empty["ids"].shape == (3, 0) and empty["attention"].shape == (3, 0, 0)
 
@@ -121,7 +121,7 @@ def test_nested_state_no_attention_and_explicit_batch_size():
     out = dynamic_decode(step_fn, state, (), "beam", batch_size=2, max_length=4)
     # The best beam ends at once; the others stay live but cannot beat it
     # (BeamSearch.should_stop), so the loop stops after one step.
-    np.testing.assert_array_equal(out["ids"].numpy(), [[END], [END]])
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[END], [END]])
     assert out["attention"].shape == (2, 1, 0)
     with pytest.raises(ValueError, match="Received: batch_size=None"):
         dynamic_decode(step_fn, (), (), "greedy", max_length=4)
@@ -138,7 +138,7 @@ def test_float16_logits_and_state():
 
     run = tf.function(lambda s, m: dynamic_decode(half, s, m, BeamSearch(2, 0.0), max_length=3))
     out = run(state, memory)  # graph mode: the loop checks dtypes
-    np.testing.assert_array_equal(out["ids"].numpy(), [[B, END, 0]])
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[B, END, 0]])
     assert out["scores"].dtype == tf.float32
 
 
@@ -153,8 +153,8 @@ def test_custom_strategy_hooks():
     step = TableStep(GARDEN_PATH)
     state, memory = step.initial([0], width=4)
     out = dynamic_decode(step, state, memory, Second(), max_length=5)
-    np.testing.assert_array_equal(out["ids"].numpy(), [[B, A, END]])
-    np.testing.assert_array_equal(out["scores"].numpy(), [0.0])
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[B, A, END]])
+    np.testing.assert_array_equal(np.asarray(out["scores"]), [0.0])
 
 
 def test_saved_model_round_trip(tmp_path):
@@ -167,8 +167,8 @@ def test_saved_model_round_trip(tmp_path):
     loaded = tf.saved_model.load(str(tmp_path / "decode"))
     for name, want in expected.items():
         got = getattr(loaded, name)(keys, mask, h0, tf.constant(8))
-        np.testing.assert_array_equal(got["ids"].numpy(), want["ids"].numpy())
-        np.testing.assert_allclose(got["scores"].numpy(), want["scores"].numpy())
+        np.testing.assert_array_equal(np.asarray(got["ids"]), np.asarray(want["ids"]))
+        np.testing.assert_allclose(np.asarray(got["scores"]), np.asarray(want["scores"]))
 
 
 @pytest.mark.parametrize("strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 1.0, 2)], ids=str)
@@ -190,11 +190,12 @@ def test_litert_builtins_only_same_ids(strategy, known_width):
         want = decode(keys, mask, h0, tf.constant(10))
         got = runner(keys=keys, mask=mask, h0=h0, max_length=np.array(10, np.int32))
         assert want["ids"].shape[-1] < 10  # the loop stopped early
-        np.testing.assert_array_equal(got["ids"], want["ids"].numpy())
-        np.testing.assert_allclose(got["scores"], want["scores"].numpy(), atol=1e-5)
-        np.testing.assert_allclose(got["attention"], want["attention"].numpy(), atol=1e-5)
+        np.testing.assert_array_equal(got["ids"], np.asarray(want["ids"]))
+        np.testing.assert_allclose(got["scores"], np.asarray(want["scores"]), atol=1e-5)
+        np.testing.assert_allclose(got["attention"], np.asarray(want["attention"]), atol=1e-5)
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("strategy", ["greedy", BeamSearch(3, 0.6, 3), Sampling(seed=4)], ids=str)
 def test_padding_invariants_on_random_tables(strategy):
     """Whatever the strategy: ids are 0 after the first [END], attention
@@ -205,10 +206,10 @@ def test_padding_invariants_on_random_tables(strategy):
     step = TableStep(*(random_program(seed, scale=1.0) for seed in range(4)))
     state, memory = step.initial([0, 1, 2, 3, 0, 1], width=12)
     out = dynamic_decode(step, state, memory, strategy, max_length=12)
-    ids = out["ids"].numpy().reshape(-1, out["ids"].shape[-1])
-    att = out["attention"].numpy().reshape(ids.shape + (12,))
+    ids = np.asarray(out["ids"]).reshape(-1, out["ids"].shape[-1])
+    att = np.asarray(out["attention"]).reshape(ids.shape + (12,))
     assert ids.shape[1] <= 12
-    assert np.all(np.isfinite(out["scores"].numpy()))
+    assert np.all(np.isfinite(np.asarray(out["scores"])))
     for row, rows_att in zip(ids, att):
         ended = np.flatnonzero(row == END)
         if ids.shape[1] < 12:
@@ -242,6 +243,6 @@ def test_beam_attention_fast_path_is_exact(beam, known_width):
         fast = run(lambda: dynamic_decode(step, state, memory, BeamSearch(*beam), **kwargs))
         slow = run(lambda: dynamic_decode(step, state, memory, FullReorderBeamSearch(*beam), **kwargs))
         for key in ("ids", "scores", "attention"):
-            np.testing.assert_array_equal(fast[key].numpy(), slow[key].numpy())
-    ids = fast["ids"].numpy().reshape(-1, fast["ids"].shape[-1])
+            np.testing.assert_array_equal(np.asarray(fast[key]), np.asarray(slow[key]))
+    ids = np.asarray(fast["ids"]).reshape(-1, fast["ids"].shape[-1])
     assert np.any(ids == END) and np.any(ids == 0)  # some beams ended early

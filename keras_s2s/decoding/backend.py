@@ -171,7 +171,10 @@ def categorical(logits, seed, t):
         import torch
 
         generator = torch.Generator(device=logits.device)
-        generator.manual_seed((int(seed[0]) << 32) | (int(t) & 0xFFFFFFFF))
+        # The CPU generator (MT19937) reads only the low 32 bits of its seed:
+        # mix (seed, t) into them, so that both the seed and the step count.
+        mixed = np.random.SeedSequence([int(seed[0]), int(t)]).generate_state(1, np.uint64)[0]
+        generator.manual_seed(int(mixed))
         probs = torch.softmax(logits.float(), dim=-1)  # (N, V)
         if probs.shape[0] == 0:
             return torch.zeros((0,), dtype=torch.int32, device=logits.device)

@@ -16,9 +16,12 @@ $(STAMP): setup.py
 
 install: $(STAMP)
 
-# Two pytest workers (pytest-xdist): 12.6 min on 2 cores instead of ~22 min serially.
+# Two pytest workers (pytest-xdist). The whole suite runs on TensorFlow; the
+# tests marked `backends` run again on JAX and PyTorch (docs/backends.md).
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not slow" tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m "backends and not slow" tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m "backends and not slow" tests
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests

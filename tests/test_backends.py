@@ -83,7 +83,9 @@ def test_fit_save_load_and_generate(name, tmp_path):
     assert _np(beam["ids"]).shape[:2] == (3, 2) and _np(beam["scores"]).shape == (3, 2)
     assert _np(beam["attention"]).shape[:2] == (3, 2) and _np(beam["attention"]).shape[-1] == 12
     first = _np(loaded.generate(source_ids, Sampling(seed=5), max_length=6)["ids"])
-    np.testing.assert_array_equal(_np(loaded.generate(source_ids, Sampling(seed=5), max_length=6)["ids"]), first)
+    np.testing.assert_array_equal(
+        _np(loaded.generate(source_ids, Sampling(seed=5), max_length=6)["ids"]), first
+    )
 
 
 def test_fit_on_a_tf_data_pipeline_of_tokenizer_ids():

@@ -299,3 +299,37 @@ def test_decoding_flags_build_the_strategy(flags, expected):
     assert type(strategy).__name__ == expected.pop("class")
     config = strategy.get_config()
     assert {k: config[k] for k in expected} == expected
+
+
+def test_train_on_another_backend_then_translate_and_export_on_tensorflow(tmp_path):
+    """`keras-s2s train --backend torch` (the console script sets KERAS_BACKEND
+    before Keras is imported); the run directory then serves from TensorFlow."""
+    src, tgt, sources, _ = _files(tmp_path, n=200)
+    launcher = pathlib.Path(__file__).resolve().parents[1] / "keras_s2s_cli.py"
+    out = tmp_path / "run"
+    code = (
+        "import sys, keras_s2s_cli; rc = keras_s2s_cli.main(sys.argv[1:]); "
+        "import keras; print('backend', keras.backend.backend()); sys.exit(rc)"
+    )
+    args = ["train", "--backend", "torch", "--source", src, "--target", tgt, "--output-dir", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args, *TINY[:6], "--epochs", "1", "--quiet", "--samples", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=launcher.parent,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "backend torch" in result.stdout
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy", sources[0]]) == 0
+    assert (
+        cli.main(
+            ["export", "--model", str(out), "--format", "litert", "--output", str(tmp_path / "m.tflite")]
+        )
+        == 0
+    )
+    # `python -m keras_s2s.cli` has imported Keras already: a different --backend is refused.
+    assert (
+        cli.main(["train", "--backend", "jax", "--source", src, "--target", tgt, "--output-dir", str(out)])
+        == 1
+    )

@@ -68,6 +68,9 @@ def parse_args(argv=None):
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    backends = args.backends.split(",")
+    if backends[0] != "tensorflow" or not set(backends) <= set(BACKENDS):
+        parser.error(f"--backends: tensorflow first (the ratios' baseline), then some of {BACKENDS[1:]}")
     if args.quick:
         args.vocab_size, args.embedding_dim, args.units = 200, 16, 32
         args.fit_steps, args.calls, args.repeats = 2, 1, 1
@@ -110,10 +113,10 @@ def worker(args):
         tasks[f"{name} b{batch}"] = lambda name=name, batch=batch: generate(name, batch)
         if args.worker == "tensorflow":
             tasks[f"{name} b{batch} xla"] = lambda name=name, batch=batch: generate(name, batch, True)
+    ids = generate("greedy", 64)  # before `fit` changes the weights: the same on every backend
     model.compile()
     for task in tasks.values():  # warm up: traces and compilations
         task()
-    ids = generate("greedy", 64)
     _answer({"ready": list(tasks), "greedy_ids": ids.tolist()})
     for line in sys.stdin:
         name = line.strip()
@@ -144,17 +147,16 @@ def make_model(args, path):
     subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True)
 
 
-def start_workers(args, model_path, backends):
-    workers = {}
+def start_workers(args, model_path, backends, workers):
+    """Starts one worker per backend into `workers` (the caller stops them)."""
     for backend in backends:  # one at a time: warm-ups do not overlap
         cmd = [sys.executable, __file__, "--worker", backend, "--model", str(model_path)]
         cmd += _forwarded(args)
         proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
-        ready = _read(proc, backend)
-        workers[backend] = (proc, ready)
-    return workers
+        workers[backend] = (proc, None)
+        workers[backend] = (proc, _read(proc, backend))
 
 
 def _forwarded(args):
@@ -171,25 +173,30 @@ def _read(proc, backend):
 
 def run(args):
     backends = [b for b in args.backends.split(",") if b]
-    with tempfile.TemporaryDirectory() as tmp:
-        model_path = pathlib.Path(tmp) / "model.keras"
-        make_model(args, model_path)
-        workers = start_workers(args, model_path, backends)
-    tasks = {b: ready["ready"] for b, (_, ready) in workers.items()}
-    times = {b: {task: [] for task in tasks[b]} for b in backends}
-    for _ in range(args.repeats):
-        for task in tasks[backends[0]]:
-            for backend in backends:
-                if task in tasks[backend]:
-                    proc, _ = workers[backend]
-                    proc.stdin.write(task + "\n")
-                    proc.stdin.flush()
-                    times[backend][task].append(_read(proc, backend)["seconds"])
+    workers = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            model_path = pathlib.Path(tmp) / "model.keras"
+            make_model(args, model_path)
+            start_workers(args, model_path, backends, workers)
+        tasks = {b: ready["ready"] for b, (_, ready) in workers.items()}
+        times = {b: {task: [] for task in tasks[b]} for b in backends}
+        for _ in range(args.repeats):
+            for task in tasks[backends[0]]:
+                for backend in backends:
+                    if task in tasks[backend]:
+                        proc, _ = workers[backend]
+                        proc.stdin.write(task + "\n")
+                        proc.stdin.flush()
+                        times[backend][task].append(_read(proc, backend)["seconds"])
+    finally:
+        for proc, _ in workers.values():
+            proc.stdin.close()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
     reference = np.asarray(workers[backends[0]][1]["greedy_ids"])
     agree = {b: _rows_equal(np.asarray(ready["greedy_ids"]), reference) for b, (_, ready) in workers.items()}
-    for proc, _ in workers.values():
-        proc.stdin.close()
-        proc.wait()
     return report(args, backends, times, agree)
 
 

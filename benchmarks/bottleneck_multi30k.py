@@ -6,13 +6,18 @@ German→English, test_2016_flickr bucketed by the number of words in the German
 sentence.
 
 Models: `keras_s2s.models.Seq2Seq(attention=None | "additive" |
-"multiplicative" | "scaled_dot")`, bi-GRU encoder, GRU decoder, subword
-vocabularies (lowercased WordPiece, `--vocab-size` per side). Same parameter
-budget: the additive model at `--units` is the reference, every other model gets
-the multiple of 8 `units` whose parameter count is closest (printed). Same
+"multiplicative" | "scaled_dot")`, bi-GRU encoder, GRU decoder, and
+`keras_s2s.models.Transformer` (`transformer`: 3 + 3 pre-LN layers, 4 heads,
+feed-forward 4d, dropout 0.1), subword vocabularies (lowercased WordPiece,
+`--vocab-size` per side). Same parameter budget: the additive model at
+`--units` is the reference, every other model gets the multiple of 8 `units`
+(the Transformer: `d`) whose parameter count is closest (printed). Same
 training budget: `--epochs` epochs of `model.fit` over the same 29,000 pairs in
-the same order (`make_dataset`, one seed), default `compile()` (Adam 1e-3,
-clipnorm 1); the weights after the last epoch are scored.
+the same order (`make_dataset`, one seed); the RNNs with the default
+`compile()` (Adam 1e-3, clipnorm 1), the Transformer with the recipe it needs
+(Adam β2 0.98, clipnorm 1, warmup + inverse-square-root schedule peaking after
+`--warmup-steps`, label smoothing 0.1); the weights after the last epoch are
+scored.
 
 Scored with sacreBLEU (lowercased BLEU and chrF; the models write lowercase)
 on the detokenized greedy and beam-`--beam-size` translations, overall and per
@@ -45,13 +50,14 @@ from keras_s2s import data  # noqa: E402
 from keras_s2s.cli.evaluation import score, score_by_length  # noqa: E402
 from keras_s2s.decoding import BeamSearch, GreedySearch  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
-from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.models import Seq2Seq, Transformer  # noqa: E402
+from keras_s2s.optimizers import InverseSquareRootSchedule  # noqa: E402
 from keras_s2s.training import build_tokenizers  # noqa: E402
 from keras_s2s.training.run_directory import load_tokenizers, read_json  # noqa: E402
 from keras_s2s.translator import Translator  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
-NAMES = [a or "none" for a in ATTENTIONS]  # None is the no-attention model
+NAMES = [a or "none" for a in ATTENTIONS] + ["transformer"]  # None is the no-attention model
 
 
 def parse_args(argv=None):
@@ -67,7 +73,8 @@ def parse_args(argv=None):
     parser.add_argument("--vocab-size", type=int, default=5000)
     parser.add_argument("--embedding-dim", type=int, default=256)
     parser.add_argument("--units", type=int, default=256, help="units of the additive model")
-    parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--dropout", type=float, default=0.3, help="RNN dropout (the Transformer's: 0.1)")
+    parser.add_argument("--warmup-steps", type=int, default=800, help="the Transformer's schedule")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--beam-size", type=int, default=4)
@@ -79,7 +86,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--attentions",
         default="none,additive,multiplicative,scaled_dot",
-        help="the models to train (comma-separated)",
+        help=f"the models to train (comma-separated, from {NAMES})",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", metavar="OUT", help="results file, written after every model")
@@ -126,9 +133,19 @@ def tokenizers(pairs, args):
 
 
 def build(attention, units, vocab, args):
+    if attention == "transformer":  # `units` is d
+        return Transformer(*vocab, embedding_dim=units, num_layers=3, num_heads=4, feedforward_dim=4 * units)
     return Seq2Seq(
         *vocab, embedding_dim=args.embedding_dim, units=units, attention=attention, dropout=args.dropout
     )
+
+
+def compile_model(model, args):
+    if not isinstance(model, Transformer):
+        return model.compile()
+    schedule = InverseSquareRootSchedule(model.decoder.embedding_dim, warmup_steps=args.warmup_steps)
+    optimizer = keras.optimizers.Adam(schedule, beta_2=0.98, epsilon=1e-9, clipnorm=1.0)
+    return model.compile(optimizer=optimizer, label_smoothing=0.1)
 
 
 def train(model, pairs, source_tokenizer, target_tokenizer, args):
@@ -144,7 +161,7 @@ def train(model, pairs, source_tokenizer, target_tokenizer, args):
         )
         for split in ("train", "val")
     )
-    model.compile()
+    compile_model(model, args)
     start = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, verbose=2)
     steps = int(model.optimizer.iterations.numpy())
@@ -203,7 +220,7 @@ def run(args):
     )
     results["reference_params"] = reference  # the additive model at --units
     done = {m["attention"] for m in results["models"]}
-    for attention in ATTENTIONS:
+    for attention in [*ATTENTIONS, "transformer"]:
         name = attention or "none"
         if name not in args.attentions:
             continue

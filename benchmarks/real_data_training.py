@@ -143,7 +143,9 @@ def main(argv=None):
             start = time.perf_counter()
             model.fit(data, epochs=1, verbose=0)
             times[name].append(time.perf_counter() - start)
-    cpu = re.sub(r"\s+", " ", open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0][3:])
+    cpu = re.sub(
+        r"\s+", " ", pathlib.Path("/proc/cpuinfo").read_text().split("model name")[1].split("\n")[0][3:]
+    )
     print(f"machine: {cpu}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}")
     print(
         f"Multi30k De->En, {len(sources)} pairs, vocab {args.vocab_size}, units {args.units}, {args.steps} batches"

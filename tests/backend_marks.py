@@ -1,8 +1,9 @@
 """Marks for the tests that `make test` runs on every Keras backend.
 
-A module marked `pytest.mark.backends` runs under TensorFlow, JAX and
-PyTorch (`KERAS_BACKEND=jax pytest -m backends`); its tests that need
-something only one backend has are skipped elsewhere, with the reason.
+A test marked `pytest.mark.backends` runs under TensorFlow, JAX and PyTorch
+(`KERAS_BACKEND=jax pytest -m backends`); a test of a TensorFlow graph is
+left unmarked, or marked `tensorflow_only` so that it says why it is skipped
+when its module runs on another backend.
 """
 
 import keras
@@ -14,8 +15,3 @@ BACKEND = keras.backend.backend()
 tensorflow_only = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="a TensorFlow graph (tf.function / SavedModel / LiteRT): TensorFlow only"
 )
-
-
-def not_on(backend, reason):
-    """Skips the test on `backend`, saying why."""
-    return pytest.mark.skipif(BACKEND == backend, reason=f"not on {backend}: {reason}")

@@ -20,5 +20,5 @@ def test_quick_run_prints_a_row_per_task_and_backend(tmp_path):
     }
     assert all(float(rate) > 0 for _, _, rate in rows)
     results = json.loads(out.read_text())
-    assert results["greedy_ids_agree"]["tensorflow"] == 1.0
-    assert set(results["greedy_ids_agree"]) == {"tensorflow", "jax", "torch"}
+    agree = results["greedy_ids_agree"]  # same weights, untrained: near ties may flip a few rows
+    assert set(agree) == {"tensorflow", "jax", "torch"} and agree["jax"] >= 0.5 and agree["torch"] >= 0.5

@@ -301,7 +301,7 @@ def test_decoding_flags_build_the_strategy(flags, expected):
     assert {k: config[k] for k in expected} == expected
 
 
-def test_train_on_another_backend_then_translate_on_tensorflow(tmp_path):
+def test_train_on_another_backend_then_translate_on_tensorflow(tmp_path, capsys):
     """`keras-s2s train --backend torch` (the console script sets KERAS_BACKEND
     before Keras is imported); the run directory then translates on TensorFlow
     (exports of such runs: tests/test_cross_backend_export.py)."""
@@ -324,7 +324,14 @@ def test_train_on_another_backend_then_translate_on_tensorflow(tmp_path):
     assert "backend torch" in result.stdout
     assert cli.main(["translate", "--model", str(out), "--strategy", "greedy", sources[0]]) == 0
     # `python -m keras_s2s.cli` has imported Keras already: a different --backend is refused.
-    assert (
-        cli.main(["train", "--backend", "jax", "--source", src, "--target", tgt, "--output-dir", str(out)])
-        == 1
-    )
+    other = ["--output-dir", str(tmp_path / "other")]
+    assert cli.main(["train", "--backend", "jax", "--source", src, "--target", tgt, *other]) == 1
+    assert "Keras already runs on 'tensorflow'" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
+
+
+def test_quantization_only_for_litert(tmp_path, capsys):
+    output = ["--output", str(tmp_path / "m.onnx")]
+    assert cli.main(["export", "--model", "x", "--format", "onnx", "--quantization", "dynamic", *output]) == 1
+    assert "--quantization applies to --format litert only" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

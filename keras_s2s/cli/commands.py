@@ -220,6 +220,11 @@ def evaluate(args):
 def export(args):
     from keras_s2s.export import export as run_export
 
+    if args.quantization != "none" and args.format != "litert":
+        raise ValueError(
+            f"--quantization applies to --format litert only. Received: --format {args.format} "
+            f"--quantization {args.quantization}"
+        )
     translator = load_translator(args.model, args, allow_saved_model=False, purpose="export")
     kwargs = {"overwrite": args.overwrite, "max_source_length": args.max_source_length}
     if args.format == "litert":

@@ -1,6 +1,6 @@
 """Exporters: a SavedModel for TF Serving, a LiteRT model for mobile, an ONNX model.
 
-One small exporter per format behind `export(...)`; both write the graph of
+One small exporter per format behind `export(...)`; all three write the graph of
 `TranslationModule`, which encodes with the encoder's `encode_stepwise` and
 decodes with the model's `decode_encoded`. Export reads no private
 attributes and imports neither the training code nor the CLI.

@@ -9,6 +9,7 @@ from tensorflow.python.framework.convert_to_constants import (
 )
 
 from keras_s2s import files
+from keras_s2s.decoding import Sampling
 from keras_s2s.export.graph_checks import check_translator_settings, unknown_out_of_range
 from keras_s2s.export.saved_model_exporter import check_exportable, export_metadata
 from keras_s2s.export.translation_module import TranslationModule
@@ -95,7 +96,7 @@ def export_litert(
         raise ValueError(
             f"`quantization` must be one of {QUANTIZATIONS}. Received: quantization={quantization!r}"
         )
-    if type(translator.strategy).__name__ == "Sampling":
+    if isinstance(translator.strategy, Sampling):
         raise ValueError(
             "LiteRT export supports greedy and beam search (TFLite has no "
             "stateless random ops). Received: strategy=Sampling"

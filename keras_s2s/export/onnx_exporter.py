@@ -5,6 +5,7 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_s2s.decoding import Sampling
 from keras_s2s.export.graph_checks import check_translator_settings, unknown_out_of_range
 from keras_s2s.export.litert_exporter import (
     check_targets,
@@ -51,7 +52,7 @@ def export_onnx(translator, path, overwrite=False, max_source_length=None, max_t
         ImportError: tf2onnx is not installed.
         FileExistsError: one of the files exists and `overwrite` is False.
     """
-    if type(translator.strategy).__name__ == "Sampling":
+    if isinstance(translator.strategy, Sampling):
         raise ValueError(
             "ONNX export supports greedy and beam search (the sampling draws use "
             "TensorFlow's stateless random ops). Received: strategy=Sampling"

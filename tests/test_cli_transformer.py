@@ -141,3 +141,32 @@ def test_average_the_last_checkpoints_into_a_run_every_command_reads(transformer
     assert "keeps 3 epoch checkpoint(s)" in capsys.readouterr().err
     assert cli.main(["average", "--model", str(out), "--last", "2", "--output-dir", str(averaged)]) == 1
     assert "already exists; pass --overwrite" in capsys.readouterr().err
+
+
+def test_mixed_precision_trains_in_bfloat16_and_saves_a_float32_model(tmp_path, capsys):
+    import keras
+
+    from keras_s2s.text import WordTokenizer
+    from keras_s2s.training.model_factory import build_model
+    from keras_s2s.training.run_directory import load_run
+    from keras_s2s.training.settings import TrainSettings
+
+    settings = TrainSettings(architecture="transformer", model={"embedding_dim": 16}, mixed_precision="bfloat16")
+    tokenizer = WordTokenizer(vocabulary=["a", "b"])
+    model = build_model(settings, tokenizer, tokenizer, strategy=None)
+    assert model.decoder.compute_dtype == "bfloat16" and model.decoder.variable_dtype == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"  # restored
+    with pytest.raises(ValueError, match=r"--mixed-precision must be one of .*Received: mixed_precision='int8'"):
+        TrainSettings(mixed_precision="int8")
+
+    src, tgt = _files(tmp_path, n=200)
+    out = tmp_path / "run"
+    flags = [*TRANSFORMER[: TRANSFORMER.index("--epochs")], "--epochs", "1", "--batch-size", "32", "--quiet"]
+    argv = ["train", "--source", src, "--target", tgt, "--output-dir", str(out), *flags]
+    assert cli.main([*argv, "--mixed-precision", "bfloat16"]) == 0
+    assert json.loads((out / "settings.json").read_text())["mixed_precision"] == "bfloat16"
+    saved, *_ = load_run(out)
+    assert saved.decoder.compute_dtype == "float32"  # translate / export run float32
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy", "a b c"]) == 0
+    assert capsys.readouterr().out.strip()

@@ -36,6 +36,7 @@ _TRAIN_OPTIONS = {
     "warmup_steps": "warmup_steps",
     "label_smoothing": "label_smoothing",
     "keep_checkpoints": "keep_checkpoints",
+    "mixed_precision": "mixed_precision",
     "epochs": "epochs",
     "batch_size": "batch_size",
     "learning_rate": "learning_rate",

@@ -13,6 +13,7 @@ import argparse
 
 ATTENTIONS = ["additive", "multiplicative", "scaled_dot", "none"]
 BACKENDS = ["tensorflow", "jax", "torch"]
+MIXED_PRECISION = ["bfloat16", "float16"]
 
 #: Defaults of `train` (shown in --help; `TrainSettings` holds the same).
 TRAIN_DEFAULTS = {
@@ -229,6 +230,13 @@ def _add_train(sub):
         default=None,
         metavar="N",
         help="keep the last N epochs' weights in checkpoints/ (for keras-s2s average)",
+    )
+    fit.add_argument(
+        "--mixed-precision",
+        choices=MIXED_PRECISION,
+        default=None,
+        help="train under Keras' mixed_<dtype> policy (float32 weights; model.keras stays float32); "
+        "bfloat16 pays off on CPUs with AMX or a GPU",
     )
     fit.add_argument(
         "--label-smoothing", type=float, default=None, metavar="EPS", help="label smoothing (default: 0)"

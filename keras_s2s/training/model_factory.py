@@ -15,14 +15,34 @@ from keras_s2s.optimizers import InverseSquareRootSchedule
 
 
 def build_model(settings, source_tokenizer, target_tokenizer, strategy):
-    """The settings' architecture, compiled with Adam (clipnorm 1) and their recipe."""
+    """The settings' architecture, compiled with Adam (clipnorm 1) and their recipe.
+
+    With `settings.mixed_precision` the layers are built under Keras'
+    `mixed_<dtype>` policy (they keep it; the global policy is restored), so
+    `fit` computes in the 16-bit dtype on float32 weights, and a float16 run
+    gets Keras' loss scaling. `run_directory.save_model` rebuilds the model
+    from its config under the float32 policy: `model.keras` is float32.
+    """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
+    with scope, _policy(settings.mixed_precision):
         cls = Transformer if settings.architecture == "transformer" else Seq2Seq
         model = cls(source_tokenizer.vocab_size, target_tokenizer.vocab_size, **settings.model)
         optimizer = keras.optimizers.Adam(learning_rate(settings), clipnorm=1.0)
         model.compile(optimizer=optimizer, label_smoothing=settings.label_smoothing)
     return model
+
+
+@contextlib.contextmanager
+def _policy(mixed_precision):
+    if mixed_precision is None:
+        yield
+        return
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def learning_rate(settings):

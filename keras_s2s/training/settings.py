@@ -80,7 +80,10 @@ FLAGS = {
     "warmup_steps": "--warmup-steps",
     "label_smoothing": "--label-smoothing",
     "keep_checkpoints": "--keep-checkpoints",
+    "mixed_precision": "--mixed-precision",
 }
+#: `--mixed-precision` values: the compute dtype under Keras' `mixed_*` policy.
+MIXED_PRECISION = ("bfloat16", "float16")
 
 
 _MISMATCH = (
@@ -123,6 +126,10 @@ class TrainSettings:
         label_smoothing: float in `[0, 1)` for the loss.
         keep_checkpoints: None, or keep the weights of the last N epochs in
             `checkpoints/` (for `keras-s2s average`).
+        mixed_precision: None (float32), `"bfloat16"` or `"float16"`: train
+            under Keras' `mixed_<dtype>` policy (float32 weights, the layers
+            compute in the 16-bit dtype). Only training: `model.keras` is
+            saved float32, so translating and exporting are unchanged.
         data_fingerprint: filled in by `train()`: pair counts and SHA-256
             of the training and validation pairs, checked on resume.
     """
@@ -149,6 +156,7 @@ class TrainSettings:
     warmup_steps: int = None
     label_smoothing: float = 0.0
     keep_checkpoints: int = None
+    mixed_precision: str = None
     data_fingerprint: dict = None
 
     def __post_init__(self):
@@ -197,6 +205,11 @@ class TrainSettings:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{FLAGS[name]} must be > 0. Received: {name}={value!r}")
+        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
+            raise ValueError(
+                f"--mixed-precision must be one of {MIXED_PRECISION}. "
+                f"Received: mixed_precision={self.mixed_precision!r}"
+            )
         if self.encoding_errors not in ("strict", "replace"):
             raise ValueError(
                 "--encoding-errors must be 'strict' or 'replace'. "

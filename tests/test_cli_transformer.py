@@ -151,12 +151,16 @@ def test_mixed_precision_trains_in_bfloat16_and_saves_a_float32_model(tmp_path, 
     from keras_s2s.training.run_directory import load_run
     from keras_s2s.training.settings import TrainSettings
 
-    settings = TrainSettings(architecture="transformer", model={"embedding_dim": 16}, mixed_precision="bfloat16")
+    settings = TrainSettings(
+        architecture="transformer", model={"embedding_dim": 16}, mixed_precision="bfloat16"
+    )
     tokenizer = WordTokenizer(vocabulary=["a", "b"])
     model = build_model(settings, tokenizer, tokenizer, strategy=None)
     assert model.decoder.compute_dtype == "bfloat16" and model.decoder.variable_dtype == "float32"
     assert keras.mixed_precision.global_policy().name == "float32"  # restored
-    with pytest.raises(ValueError, match=r"--mixed-precision must be one of .*Received: mixed_precision='int8'"):
+    with pytest.raises(
+        ValueError, match=r"--mixed-precision must be one of .*Received: mixed_precision='int8'"
+    ):
         TrainSettings(mixed_precision="int8")
 
     src, tgt = _files(tmp_path, n=200)

@@ -27,6 +27,12 @@ def _encode(cell, num_layers):
 def test_step_is_the_same_computation_as_teacher_forcing(config):
     outputs, state = _encode(config["cell"], config["num_layers"])
     decoder = AttentionDecoder(12, 4, 8, **config)
+    decoder(TGT, outputs, state, encoder_outputs_mask=SRC != 0)
+    # Random weights everywhere, the biases included (a new GRU's are 0): the
+    # teacher-forced pass splits them differently (input feeding: e_t·W[:E] + b
+    # before the scan) from the step (the cell on [e_t; h̃_{t-1}]).
+    weight_rng = np.random.default_rng(7)
+    decoder.set_weights([weight_rng.normal(0, 0.5, w.shape).astype("float32") for w in decoder.get_weights()])
     logits, weights = decoder(
         TGT, outputs, state, encoder_outputs_mask=SRC != 0, return_attention_scores=True
     )

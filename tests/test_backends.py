@@ -82,6 +82,8 @@ def test_fit_save_load_and_generate(name, tmp_path):
     beam = loaded.generate(source_ids, BeamSearch(beam_size=3, num_return_sequences=2), max_length=6)
     assert _np(beam["ids"]).shape[:2] == (3, 2) and _np(beam["scores"]).shape == (3, 2)
     assert _np(beam["attention"]).shape[:2] == (3, 2) and _np(beam["attention"]).shape[-1] == 12
+    empty = loaded.generate(source_ids[:0], "greedy", max_length=6)  # no rows: nothing decoded
+    assert _np(empty["ids"]).shape == (0, 0) and _np(empty["attention"]).shape == (0, 0, 12)
     first = _np(loaded.generate(source_ids, Sampling(seed=5), max_length=6)["ids"])
     np.testing.assert_array_equal(
         _np(loaded.generate(source_ids, Sampling(seed=5), max_length=6)["ids"]), first

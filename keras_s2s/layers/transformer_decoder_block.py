@@ -131,7 +131,7 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
         """
         h = self.self_attention_norm(inputs)  # (N, d)
         new_keys, new_values = self.self_attention.prepare_memory(ops.expand_dims(h, 1))  # (N, H, 1, k)
-        slot = ops.max(position)  # every row of a decode is at the same position
+        slot = ops.max(position, initial=0)  # every row of a decode is at the same position
         keys = write_at(cache[0], new_keys, slot)  # (N, H, L, k)
         values = write_at(cache[1], new_values, slot)  # (N, H, L, k)
         if keras.backend.backend() == "jax":
@@ -174,13 +174,25 @@ def write_at(cache, update, position):
         position: scalar int, `0 <= position < L`.
 
     Returns:
-        `(N, H, L, k)`. One `slice_update` (`DYNAMIC_UPDATE_SLICE` in LiteRT):
-        it copies the `N·H·k` new values, where a scatter of one slot per row
+        `(N, H, L, k)`. On TensorFlow the slots before and after `position`
+        are sliced and concatenated around `update` (`SLICE` + `CONCATENATION`
+        in LiteRT: one copy of the buffer): `ops.slice_update` would be
+        `XlaDynamicUpdateSlice`, which TF Serving runs only with XLA enabled
+        and tf2onnx does not convert, and a scatter of one slot per row
         converts to LiteRT as two buffer-sized `SCATTER_ND`s and three
-        elementwise passes over the whole buffer (docs/benchmarks.md).
+        elementwise passes (docs/transformer.md). Elsewhere `ops.slice_update`
+        (`lax.dynamic_update_slice` on JAX).
     """
-    start = (0, 0, ops.cast(position, "int32"), 0)
-    return ops.slice_update(cache, start, ops.cast(update, cache.dtype))  # (N, H, L, k)
+    position = ops.cast(position, "int32")
+    update = ops.cast(update, cache.dtype)
+    if keras.backend.backend() != "tensorflow":
+        return ops.slice_update(cache, (0, 0, position, 0), update)  # (N, H, L, k)
+    shape = ops.shape(cache)
+    rows, heads, length, depth = shape[0], shape[1], shape[2], shape[3]
+    before = ops.slice(cache, (0, 0, 0, 0), (rows, heads, position, depth))  # (N, H, p, k)
+    after = ops.slice(cache, (0, 0, position + 1, 0), (rows, heads, length - position - 1, depth))
+    written = ops.concatenate([before, update, after], axis=2)  # (N, H, L, k)
+    return ops.reshape(written, shape)  # the static shape back (a while-loop invariant)
 
 
 def read_prefix(cache, length):

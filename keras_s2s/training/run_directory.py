@@ -86,12 +86,19 @@ def load_tokenizers(directory):
 def save_model(directory, model):
     """Saves the weights and config of `model` as `model.keras`, atomically.
 
-    The optimizer state is left out (it would triple the file for Adam):
+    The model is rebuilt from its config under the float32 policy, so a model
+    trained under a `mixed_*` policy is saved float32 (its weights are float32
+    already). The optimizer state is left out (it would triple the file for Adam):
     resuming an interrupted run uses the `backup/` of `BackupAndRestore`,
     which keeps it.
     """
     path = os.path.join(directory, MODEL_FILE)
-    clone = model.__class__.from_config(model.get_config())
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")  # a model trained mixed is saved float32
+    try:
+        clone = model.__class__.from_config(model.get_config())
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
     clone.set_weights(model.get_weights())
     with atomic_path(path, overwrite=True, is_dir=False) as tmp:
         clone.save(tmp)

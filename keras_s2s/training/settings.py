@@ -46,6 +46,7 @@ FIXED = (
     "val_split",
     "encoding_errors",
     "warmup_steps",
+    "mixed_precision",
 )
 #: The flag of each setting, for messages.
 FLAGS = {
@@ -129,7 +130,9 @@ class TrainSettings:
         mixed_precision: None (float32), `"bfloat16"` or `"float16"`: train
             under Keras' `mixed_<dtype>` policy (float32 weights, the layers
             compute in the 16-bit dtype). Only training: `model.keras` is
-            saved float32, so translating and exporting are unchanged.
+            saved float32, so translating and exporting are unchanged. Fixed
+            for the run: float16 wraps the optimizer in Keras' loss scaling,
+            whose state a resume under another policy could not restore.
         data_fingerprint: filled in by `train()`: pair counts and SHA-256
             of the training and validation pairs, checked on resume.
     """

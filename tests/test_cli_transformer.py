@@ -162,6 +162,8 @@ def test_mixed_precision_trains_in_bfloat16_and_saves_a_float32_model(tmp_path, 
         ValueError, match=r"--mixed-precision must be one of .*Received: mixed_precision='int8'"
     ):
         TrainSettings(mixed_precision="int8")
+    changed = TrainSettings(mixed_precision="float16").differences(TrainSettings(mixed_precision="bfloat16"))
+    assert changed == ["--mixed-precision: 'bfloat16' in the run, 'float16' now"]  # a resume refuses it
 
     src, tgt = _files(tmp_path, n=200)
     out = tmp_path / "run"

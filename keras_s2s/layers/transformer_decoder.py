@@ -33,9 +33,7 @@ class TransformerDecoder(keras.layers.Layer):
     state, a dict of tensors with the batch first (beam search tiles and
     reorders it by rows):
 
-    - `"position"` int32 `(N,)`: the next token's position, the same in every
-      row (a decode steps all its rows together; the buffers are written at
-      the rows' maximum);
+    - `"position"` int32 `(N,)`: the next token's position;
     - `"keys"`, `"values"`: one `(N, H, max_length, k)` buffer per block,
       the self-attention keys and values of the tokens decoded so far.
 

@@ -116,9 +116,7 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
 
         Args:
             inputs: `(N, d)`, the embedded token.
-            position: int32 `(N,)`, its position in the target (0 at [START]),
-                the same in every row: a decode steps all its rows together
-                (the buffers are written at `max(position)`).
+            position: int32 `(N,)`, its position in the target (0 at [START]).
             cache: `(keys, values)`, each `(N, H, max_length, k)`: slots
                 `0 … position-1` hold the self-attention keys and values of
                 the earlier tokens.
@@ -131,16 +129,16 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
         """
         h = self.self_attention_norm(inputs)  # (N, d)
         new_keys, new_values = self.self_attention.prepare_memory(ops.expand_dims(h, 1))  # (N, H, 1, k)
-        slot = ops.max(position, initial=0)  # every row of a decode is at the same position
-        keys = write_at(cache[0], new_keys, slot)  # (N, H, L, k)
-        values = write_at(cache[1], new_values, slot)  # (N, H, L, k)
+        keys = write_at(cache[0], new_keys, position)  # (N, H, L, k)
+        values = write_at(cache[1], new_values, position)  # (N, H, L, k)
         if keras.backend.backend() == "jax":
             # `lax.while_loop` needs static shapes: attend the whole buffer. The
             # causal mask by absolute position gives every unwritten slot weight
             # exactly 0, so the context is the prefix's (at O(max_length) a step).
             prefix_keys, prefix_values = keys, values
-        else:  # the written prefix only: token t costs O(t)
-            prefix_keys, prefix_values = read_prefix(keys, slot + 1), read_prefix(values, slot + 1)
+        else:
+            length = ops.max(position) + 1  # the written prefix: token t costs O(t)
+            prefix_keys, prefix_values = keys[:, :, :length], values[:, :, :length]
         context = self.self_attention.attend(
             h, prefix_keys, prefix_values, query_positions=position
         )  # (N, d)
@@ -166,47 +164,23 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
 
 
 def write_at(cache, update, position):
-    """`cache` with slot `position` of every row and head set to `update`.
+    """`cache` with row n's slot `position[n]` set to `update[n]`, every head.
 
     Args:
         cache: `(N, H, L, k)`.
         update: `(N, H, 1, k)`.
-        position: scalar int, `0 <= position < L`.
+        position: int `(N,)`, `0 <= position < L`.
 
     Returns:
-        `(N, H, L, k)`. On TensorFlow the slots before and after `position`
-        are sliced and concatenated around `update` (`SLICE` + `CONCATENATION`
-        in LiteRT: one copy of the buffer): `ops.slice_update` would be
-        `XlaDynamicUpdateSlice`, which TF Serving runs only with XLA enabled
-        and tf2onnx does not convert, and a scatter of one slot per row
-        converts to LiteRT as two buffer-sized `SCATTER_ND`s and three
-        elementwise passes (docs/transformer.md). Elsewhere `ops.slice_update`
-        (`lax.dynamic_update_slice` on JAX).
+        `(N, H, L, k)`. One scatter of `N * H` rows into the buffer seen as
+        `(N * H, L, k)` (TFLite builtin ops).
     """
-    position = ops.cast(position, "int32")
-    update = ops.cast(update, cache.dtype)
-    if keras.backend.backend() != "tensorflow":
-        return ops.slice_update(cache, (0, 0, position, 0), update)  # (N, H, L, k)
     shape = ops.shape(cache)
     rows, heads, length, depth = shape[0], shape[1], shape[2], shape[3]
-    before = ops.slice(cache, (0, 0, 0, 0), (rows, heads, position, depth))  # (N, H, p, k)
-    after = ops.slice(cache, (0, 0, position + 1, 0), (rows, heads, length - position - 1, depth))
-    written = ops.concatenate([before, update, after], axis=2)  # (N, H, L, k)
-    return ops.reshape(written, shape)  # the static shape back (a while-loop invariant)
-
-
-def read_prefix(cache, length):
-    """`cache[:, :, :length]` as one `slice` (`SLICE` in LiteRT).
-
-    LiteRT runs the same read written as a strided slice in its reference
-    kernel, one call per element (a quarter of a batch-32 step's time).
-
-    Args:
-        cache: `(N, H, L, k)`.
-        length: scalar int, `1 <= length <= L`.
-
-    Returns:
-        `(N, H, length, k)`.
-    """
-    shape = ops.shape(cache)
-    return ops.slice(cache, (0, 0, 0, 0), (shape[0], shape[1], length, shape[3]))  # (N, H, length, k)
+    flat = ops.reshape(cache, (rows * heads, length, depth))  # (N*H, L, k)
+    positions = ops.broadcast_to(ops.expand_dims(ops.cast(position, "int32"), 1), (rows, heads))  # (N, H)
+    indices = ops.stack(
+        [ops.arange(rows * heads, dtype="int32"), ops.reshape(positions, (rows * heads,))], axis=1
+    )  # (N*H, 2)
+    updates = ops.cast(ops.reshape(update, (rows * heads, depth)), cache.dtype)  # (N*H, k)
+    return ops.reshape(ops.scatter_update(flat, indices, updates), shape)  # (N, H, L, k)

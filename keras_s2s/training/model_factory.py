@@ -12,6 +12,7 @@ import keras
 
 from keras_s2s.models import Seq2Seq, Transformer
 from keras_s2s.optimizers import InverseSquareRootSchedule
+from keras_s2s.training.dtype_policy import global_dtype_policy
 
 
 def build_model(settings, source_tokenizer, target_tokenizer, strategy):
@@ -24,25 +25,13 @@ def build_model(settings, source_tokenizer, target_tokenizer, strategy):
     from its config under the float32 policy: `model.keras` is float32.
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope, _policy(settings.mixed_precision):
+    policy = f"mixed_{settings.mixed_precision}" if settings.mixed_precision else None
+    with scope, global_dtype_policy(policy):
         cls = Transformer if settings.architecture == "transformer" else Seq2Seq
         model = cls(source_tokenizer.vocab_size, target_tokenizer.vocab_size, **settings.model)
         optimizer = keras.optimizers.Adam(learning_rate(settings), clipnorm=1.0)
         model.compile(optimizer=optimizer, label_smoothing=settings.label_smoothing)
     return model
-
-
-@contextlib.contextmanager
-def _policy(mixed_precision):
-    if mixed_precision is None:
-        yield
-        return
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(f"mixed_{mixed_precision}")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 def learning_rate(settings):

@@ -19,6 +19,7 @@ import zipfile
 import keras
 
 from keras_s2s.files import atomic_path, write_json
+from keras_s2s.training.dtype_policy import global_dtype_policy
 from keras_s2s.training.settings import TrainSettings
 
 MODEL_FILE = "model.keras"
@@ -93,12 +94,8 @@ def save_model(directory, model):
     which keeps it.
     """
     path = os.path.join(directory, MODEL_FILE)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("float32")  # a model trained mixed is saved float32
-    try:
+    with global_dtype_policy("float32"):  # a model trained mixed is saved float32
         clone = model.__class__.from_config(model.get_config())
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
     clone.set_weights(model.get_weights())
     with atomic_path(path, overwrite=True, is_dir=False) as tmp:
         clone.save(tmp)

@@ -62,7 +62,7 @@ def main(argv=None):
     src_tok, tgt_tok = text.WordTokenizer.train(sources), text.WordTokenizer.train(targets)
     dataset = data.make_dataset(sources, targets, src_tok, tgt_tok, batch_size=64)
     model, encoder, decoder = build(src_tok.vocab_size, tgt_tok.vocab_size)
-    history = model.fit(dataset, epochs=10 if args.quick else args.epochs, verbose=2)
+    history = model.fit(dataset, epochs=16 if args.quick else args.epochs, verbose=2)
 
     test_src, test_tgt = data.reverse(50, seed=99)
     out = greedy(encoder, decoder, src_tok(test_src), max_length=16)

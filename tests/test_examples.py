@@ -39,9 +39,10 @@ def test_date_normalization_quick(tmp_path):
 def test_custom_model_functional_api_quick_learns():
     result = _load("custom_model_functional_api").main(["--quick"])
     assert result["losses"][-1] < 0.3 * result["losses"][0], result
-    # 20 symbols: chance is ~0.05 per position; measured 0.97 (seed 0).
+    # 20 symbols: chance is ~0.05 per position. 16 epochs: exact match 1.00 / 0.78 / 0.92 /
+    # 0.98 for seeds 0-3 (10 epochs gave 0.0-0.86: attention starts from ~1e-9 gradients).
     assert result["token_accuracy"] > 0.8, result
-    assert result["exact_match"] > 0.5, result  # measured 0.84 of 50
+    assert result["exact_match"] > 0.5, result
 
 
 @pytest.fixture(scope="module")

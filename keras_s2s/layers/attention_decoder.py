@@ -6,6 +6,7 @@ from keras import ops
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.base_attention import BaseAttention
 from keras_s2s.layers.multiplicative_attention import MultiplicativeAttention
+from keras_s2s.layers.recurrence import can_hoist, project_inputs, recurrent_step
 from keras_s2s.layers.rnn_encoder import check_rnn_args, rnn_layer
 from keras_s2s.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
@@ -184,16 +185,29 @@ class AttentionDecoder(keras.layers.Layer):
         return self._attentional(x, memory, target_mask, training)
 
     def _scan_steps(self, target_ids, encoder_state, memory, training):
-        """Input feeding: `_step` scanned over the (time-major) target."""
-        inputs = ops.transpose(target_ids, (1, 0))  # (T, B)
+        """Input feeding: `_step` scanned over the (time-major) target.
+
+        What does not depend on h̃_{t-1} is computed for all steps before the
+        scan: the embedding, its dropout and, where `can_hoist` allows, its
+        share of the first cell's input projection, `e_t · W[:E] + b`
+        (`recurrence.project_inputs`); each scanned step then only adds
+        `h̃_{t-1} · W[E:]` (Luong et al. 2015 §3.3: x_t = [e_t ; h̃_{t-1}]).
+        """
+        embedded = self.dropout_layer(self._embed(target_ids), training=training)  # (B, T, E)
+        cell = self.rnn_layers[0].cell
+        projected = can_hoist(cell, training)
+        if projected:
+            kernel = cell.kernel[: self.embedding_dim]  # (E, G·u), the embedding's rows
+            embedded = project_inputs(cell, embedded, kernel=kernel)  # (B, T, G·u)
+        inputs = ops.transpose(embedded, (1, 0, 2))  # (T, B, ·)
         state = self.initial_state(encoder_state)
         source_mask = memory[-1]
         weights = ops.zeros(ops.shape(source_mask), dtype=self.compute_dtype)  # (B,S)
 
         # The TensorFlow `scan` stacks the carry itself, so the carry holds the
         # step's weights too; h̃_t is the last state entry (input feeding).
-        def body(carry, token_ids):
-            _, new_state, weights = self._step(token_ids, carry[:-1], memory, training)
+        def body(carry, x):
+            _, new_state, weights = self._step(x, carry[:-1], memory, training, projected)
             carry = (*new_state, ops.cast(weights, self.compute_dtype))
             return carry, carry
 
@@ -231,24 +245,36 @@ class AttentionDecoder(keras.layers.Layer):
         Returns:
             `(logits (N, V) float32, new_state, attention (N, S) float32)`.
         """
-        outputs, new_state, weights = self._step(token_ids, state, memory, False)
+        outputs, new_state, weights = self._step(self._embed(token_ids), state, memory, False)
         logits = self.output_layer(outputs)  # (N, V)
         return ops.cast(logits, "float32"), new_state, ops.cast(weights, "float32")
 
-    def _step(self, token_ids, state, memory, training):
-        state = list(state)
-        feed = state.pop() if self.input_feeding else None
+    def _embed(self, token_ids):
         # A direct lookup: the Embedding layer would attach a padding mask
         # that the recurrent cells do not take.
-        x = ops.cast(ops.take(self.embedding.embeddings, token_ids, axis=0), self.compute_dtype)
-        x = self.dropout_layer(x, training=training)  # (N, E)
-        if feed is not None:
-            x = ops.concatenate([x, ops.cast(feed, x.dtype)], axis=-1)  # (N, E+u)
+        return ops.cast(ops.take(self.embedding.embeddings, token_ids, axis=0), self.compute_dtype)
+
+    def _step(self, x, state, memory, training, projected=False):
+        """One token through the cells and the attention.
+
+        `x` is the embedded token `(N, E)`, or with `projected=True` (input
+        feeding's scan) its share of the first cell's input projection
+        `(N, G·u)`, to which `h̃_{t-1} · W[E:]` is added here.
+        """
+        state = list(state)
+        feed = state.pop() if self.input_feeding else None
         n = self.states_per_layer
         new_state = []
         for i, layer in enumerate(self.rnn_layers):
             layer_state = state[i * n : (i + 1) * n]
-            x, cell_state = layer.cell(x, layer_state, training=training)  # (N, u)
+            if i == 0 and projected:
+                kernel = ops.cast(layer.cell.kernel[self.embedding_dim :], x.dtype)  # (u, G·u)
+                x = x + ops.matmul(ops.cast(feed, x.dtype), kernel)  # (N, G·u)
+                x, cell_state = recurrent_step(layer.cell, x, layer_state)  # (N, u)
+            else:
+                if i == 0 and feed is not None:
+                    x = ops.concatenate([x, ops.cast(feed, x.dtype)], axis=-1)  # (N, E+u)
+                x, cell_state = layer.cell(x, layer_state, training=training)  # (N, u)
             new_state.extend(cell_state)
             if i < self.num_layers - 1:
                 x = self.dropout_layer(x, training=training)

@@ -19,7 +19,7 @@ install: $(STAMP)
 # Two pytest workers (pytest-xdist). The whole suite runs on TensorFlow; the
 # tests marked `backends` run again on JAX and PyTorch (docs/backends.md).
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 -m "not slow" tests
+	$(PY) -m pytest -q -n 2 -m "not slow" --durations=15 tests
 	KERAS_BACKEND=jax $(PY) -m pytest -q -n 2 -m "backends and not slow" tests
 	KERAS_BACKEND=torch $(PY) -m pytest -q -n 2 -m "backends and not slow" tests
 

@@ -45,6 +45,7 @@ import sacrebleu
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO))  # keras_s2s from this checkout (imported by the keras_s2s side only)
 SYSTEMS = ("keras_s2s", "joeynmt")
 SPLITS = {"train": "train", "test": "test_2016_flickr"}
 
@@ -89,6 +90,11 @@ def parse_args(argv=None):
 
 
 # === shared by both interpreters ===
+
+
+# Both interpreters read and score through these: the worker cannot import keras_s2s
+# (its package imports TensorFlow), so `keras_s2s.data.multi30k` and
+# `keras_s2s.cli.evaluation.score` are not available there.
 
 
 def read_lines(path, limit=None):
@@ -159,7 +165,7 @@ class TimeToQuality:
 
 
 def worker_args(args, work_dir):
-    """The command line that runs `system` in its interpreter with the same settings."""
+    """The flags that give the worker (`--worker joeynmt`) this run's settings."""
     keep = ("data_dir", "vocab_size", "units", "embedding_dim", "batch_size", "every", "max_minutes")
     keep += ("threads", "train_pairs", "test_pairs", "seed")
     flags = [f"--{k.replace('_', '-')}={getattr(args, k)}" for k in keep if getattr(args, k) is not None]
@@ -173,7 +179,6 @@ def worker_args(args, work_dir):
 def run_keras_s2s(args, splits):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    sys.path.insert(0, str(REPO))
     import keras
     import tensorflow as tf
 
@@ -298,14 +303,10 @@ def main(argv=None):
             results["systems"][system] = {"load_average_at_start": list(os.getloadavg())}
             results["systems"][system].update(run_system(system, args, splits, work_dir))
             if args.json:
-                write_json_atomically(args.json, results)
+                from keras_s2s.files import write_json  # atomic (temp + rename)
+
+                write_json(args.json, results)
     print(report(results, args.targets))
-
-
-def write_json_atomically(path, value):
-    temporary = f"{path}.tmp"
-    pathlib.Path(temporary).write_text(json.dumps(value, indent=1))
-    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

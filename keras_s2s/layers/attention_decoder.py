@@ -195,10 +195,11 @@ class AttentionDecoder(keras.layers.Layer):
         """
         embedded = self.dropout_layer(self._embed(target_ids), training=training)  # (B, T, E)
         cell = self.rnn_layers[0].cell
-        projected = can_hoist(cell, training)
-        if projected:
+        feed_kernel = None
+        if can_hoist(cell, training):
             kernel = cell.kernel[: self.embedding_dim]  # (E, G·u), the embedding's rows
             embedded = project_inputs(cell, embedded, kernel=kernel)  # (B, T, G·u)
+            feed_kernel = ops.cast(cell.kernel[self.embedding_dim :], embedded.dtype)  # (u, G·u)
         inputs = ops.transpose(embedded, (1, 0, 2))  # (T, B, ·)
         state = self.initial_state(encoder_state)
         source_mask = memory[-1]
@@ -207,7 +208,7 @@ class AttentionDecoder(keras.layers.Layer):
         # The TensorFlow `scan` stacks the carry itself, so the carry holds the
         # step's weights too; h̃_t is the last state entry (input feeding).
         def body(carry, x):
-            _, new_state, weights = self._step(x, carry[:-1], memory, training, projected)
+            _, new_state, weights = self._step(x, carry[:-1], memory, training, feed_kernel)
             carry = (*new_state, ops.cast(weights, self.compute_dtype))
             return carry, carry
 
@@ -254,12 +255,13 @@ class AttentionDecoder(keras.layers.Layer):
         # that the recurrent cells do not take.
         return ops.cast(ops.take(self.embedding.embeddings, token_ids, axis=0), self.compute_dtype)
 
-    def _step(self, x, state, memory, training, projected=False):
+    def _step(self, x, state, memory, training, feed_kernel=None):
         """One token through the cells and the attention.
 
-        `x` is the embedded token `(N, E)`, or with `projected=True` (input
-        feeding's scan) its share of the first cell's input projection
-        `(N, G·u)`, to which `h̃_{t-1} · W[E:]` is added here.
+        `x` is the embedded token `(N, E)`, or, when input feeding's scan
+        passes `feed_kernel` (`W[E:]`, `(u, G·u)`), its share of the first
+        cell's input projection `(N, G·u)`, to which `h̃_{t-1} · W[E:]` is
+        added here.
         """
         state = list(state)
         feed = state.pop() if self.input_feeding else None
@@ -267,9 +269,8 @@ class AttentionDecoder(keras.layers.Layer):
         new_state = []
         for i, layer in enumerate(self.rnn_layers):
             layer_state = state[i * n : (i + 1) * n]
-            if i == 0 and projected:
-                kernel = ops.cast(layer.cell.kernel[self.embedding_dim :], x.dtype)  # (u, G·u)
-                x = x + ops.matmul(ops.cast(feed, x.dtype), kernel)  # (N, G·u)
+            if i == 0 and feed_kernel is not None:
+                x = x + ops.matmul(ops.cast(feed, x.dtype), feed_kernel)  # (N, G·u)
                 x, cell_state = recurrent_step(layer.cell, x, layer_state)  # (N, u)
             else:
                 if i == 0 and feed is not None:

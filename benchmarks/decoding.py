@@ -79,6 +79,19 @@ def parse_args(argv=None):
     parser.add_argument(
         "--batch1-sentences", type=int, default=64, help="test sentences per pass at batch size 1"
     )
+    parser.add_argument(
+        "--model",
+        metavar="RUN_DIR",
+        default=None,
+        help="decode with this trained Seq2Seq run directory (e.g. saved_models/multi30k_de_en) "
+        "on real sentences (--test-source) instead of training one on --task",
+    )
+    parser.add_argument(
+        "--test-source",
+        default=str(default_test_source()),
+        help="with --model: source sentences, one a line, decoded in file order "
+        "(default: the shared Multi30k test_2016_flickr.de.gz)",
+    )
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument(
@@ -119,7 +132,36 @@ def parse_args(argv=None):
     return args
 
 
+def default_test_source():
+    root = os.environ.get("KERAS_S2S_DATA") or REPO.parent / "shared" / "data"
+    return pathlib.Path(root) / "multi30k" / "test_2016_flickr.de.gz"
+
+
 # ----------------------------------------------------------------- the model
+def load_model(args):
+    """A trained run directory: `(model, source_tokenizer, info)`."""
+    from keras_s2s.training.run_directory import load_run
+
+    model, src_tok, _, settings = load_run(args.model)
+    if not isinstance(model, Seq2Seq):
+        raise SystemExit(
+            f"--model {args.model}: a {type(model).__name__}; the keras-hub adapter drives a Seq2Seq"
+        )
+    if not os.path.exists(args.test_source):
+        raise SystemExit(
+            f"--test-source {args.test_source} does not exist (set KERAS_S2S_DATA or pass a file)"
+        )
+    info = {
+        "run_directory": os.path.abspath(args.model),
+        "test_source": str(args.test_source),
+        "parameters": int(model.count_params()),
+        "settings": settings.get("model", {}),
+        "source_vocab_size": src_tok.vocab_size,
+        "target_vocab_size": model.target_vocab_size,
+    }
+    return model, src_tok, info
+
+
 def load_task(task, n, seed):
     if task == "dates":
         return data.dates(n, seed=seed)
@@ -167,7 +209,14 @@ def test_batches(args, src_tok, batch_size):
     """Tokenized test batches `(B, S)` (each padded to its own longest)."""
     count = args.batch1_sentences if batch_size == 1 else args.sentences
     count = max(batch_size, count - count % batch_size)
-    sources, _ = load_task(args.task, count, seed=12345)
+    if args.model:  # real sentences in file order: lengths as a server sees them
+        from keras_s2s.data.loaders import read_lines
+
+        sources = read_lines(args.test_source)[:count]
+        count = len(sources) - len(sources) % batch_size
+        sources = sources[:count]
+    else:
+        sources, _ = load_task(args.task, count, seed=12345)
     batches = [src_tok(sources[i : i + batch_size]) for i in range(0, count, batch_size)]
     if args.quick:  # one source length: one XLA compilation per variant
         width = max(int(b.shape[1]) for b in batches)
@@ -395,14 +444,21 @@ def main(argv=None):
         f"devices: {[d.device_type for d in tf.config.list_logical_devices()]}"
     )
 
-    model, src_tok, _, info = train_model(args)
-    print(
-        f"model: Seq2Seq(embedding_dim={args.embedding_dim}, units={args.units}, GRU, "
-        f"additive attention), {args.task} task, vocab {info['source_vocab_size']} / "
-        f"{info['target_vocab_size']}; trained {info['train_seconds']:.0f} s "
-        f"({info['train_batches']} batches of 64), token accuracy "
-        f"{info['train_token_accuracy']:.3f}"
-    )
+    if args.model:
+        model, src_tok, info = load_model(args)
+        print(
+            f"model: {args.model}, Seq2Seq({info['settings']}), {info['parameters']:,} parameters, "
+            f"vocab {info['source_vocab_size']} / {info['target_vocab_size']}; sentences: {args.test_source}"
+        )
+    else:
+        model, src_tok, _, info = train_model(args)
+        print(
+            f"model: Seq2Seq(embedding_dim={args.embedding_dim}, units={args.units}, GRU, "
+            f"additive attention), {args.task} task, vocab {info['source_vocab_size']} / "
+            f"{info['target_vocab_size']}; trained {info['train_seconds']:.0f} s "
+            f"({info['train_batches']} batches of 64), token accuracy "
+            f"{info['train_token_accuracy']:.3f}"
+        )
 
     strategies = {
         "greedy": (decoding.GreedySearch(), keras_hub.samplers.GreedySampler()),
@@ -532,9 +588,8 @@ def main(argv=None):
         "keras": keras.__version__,
         "keras_hub": keras_hub.__version__,
         "command": " ".join(["python", "benchmarks/decoding.py"] + sys.argv[1:]),
-        "task": args.task,
-        "embedding_dim": args.embedding_dim,
-        "units": args.units,
+        "task": "real sentences" if args.model else args.task,
+        **({} if args.model else {"embedding_dim": args.embedding_dim, "units": args.units}),
         "hub_cache": args.hub_cache,
         "repeats": args.repeats,
         **info,

@@ -21,6 +21,7 @@ the timings.
     python benchmarks/inference.py               # full run, see docs/benchmarks.md
     python benchmarks/inference.py --quick       # smoke test
     python benchmarks/inference.py --json out.json
+    python benchmarks/inference.py --model saved_models/multi30k_de_en   # real sentences
 """
 
 import argparse
@@ -48,6 +49,22 @@ LABELS = export_benchmark.LABELS
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--model",
+        metavar="RUN_DIR",
+        default=None,
+        help="a trained run directory (e.g. saved_models/multi30k_de_en) decoding real sentences "
+        "(--test-source, in file order) instead of a model trained here on dates",
+    )
+    parser.add_argument(
+        "--test-source",
+        default=str(default_test_source()),
+        help="with --model: source sentences, one a line (default: the shared Multi30k test_2016_flickr.de.gz)",
+    )
+    parser.add_argument(
+        "--runtimes", default=",".join(RUNTIMES), help="comma-separated subset of " + ",".join(RUNTIMES)
+    )
+    parser.add_argument("--strategies", default="greedy,beam", help="comma-separated subset of greedy,beam")
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--train-pairs", type=int, default=20000)
     parser.add_argument("--embedding-dim", type=int, default=64)
@@ -69,7 +86,47 @@ def parse_args(argv=None):
         args.embedding_dim, args.units = 16, 32
         args.batch_sizes, args.batches, args.batch1_batches, args.warmup = "1,8", 2, 3, 1
     args.batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    args.runtimes = [r for r in args.runtimes.split(",") if r]
+    unknown = sorted(set(args.runtimes) - set(RUNTIMES))
+    if unknown or "keras" not in args.runtimes:
+        parser.error(
+            f"--runtimes: one or more of {','.join(RUNTIMES)}, keras included (the baseline). Received: {unknown or args.runtimes}"
+        )
+    args.strategies = [s for s in args.strategies.split(",") if s]
+    if not args.strategies or set(args.strategies) - {"greedy", "beam"}:
+        parser.error(f"--strategies: greedy and/or beam. Received: {args.strategies}")
     return args
+
+
+def default_test_source():
+    root = os.environ.get("KERAS_S2S_DATA") or HERE.parent.parent / "shared" / "data"
+    return pathlib.Path(root) / "multi30k" / "test_2016_flickr.de.gz"
+
+
+def load_model(args):
+    """`(model, source_tokenizer, target_tokenizer, info)` of a run directory."""
+    from keras_s2s.training.run_directory import load_run
+
+    model, source_tokenizer, target_tokenizer, settings = load_run(args.model)
+    info = {
+        "run_directory": os.path.abspath(args.model),
+        "test_source": str(args.test_source),
+        "parameters": int(model.count_params()),
+        "settings": settings.get("model", {}),
+    }
+    return model, source_tokenizer, target_tokenizer, info
+
+
+def test_sources(args, needed):
+    """`needed` source sentences: real ones with `--model`, else held-out dates."""
+    if args.model:
+        from keras_s2s.data.loaders import read_lines
+
+        sources = read_lines(args.test_source)
+        if len(sources) < needed:
+            raise SystemExit(f"--test-source {args.test_source}: {len(sources)} sentences, {needed} needed")
+        return sources[:needed]
+    return data.dates(needed, seed=args.seed + 1000)[0]
 
 
 def batches_of(ids, batch_size, count, offset=0):
@@ -103,14 +160,23 @@ def measure(functions, batches, warmup_batches):
 
 def run(args):
     results = {"machine": export_benchmark.machine(), "litert_threads": args.threads}
-    model, source_tokenizer, target_tokenizer, results["training"] = export_benchmark.train(args)
-    t, m = results["training"], results["machine"]
-    print(
-        f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
-        f"additive attention), {t['parameters']:,} parameters; task {t['task']}; trained "
-        f"{t['train_seconds']:.0f} s ({t['train_steps']} steps), final token accuracy "
-        f"{t['final_token_accuracy']:.3f}"
-    )
+    if args.model:
+        model, source_tokenizer, target_tokenizer, results["model"] = load_model(args)
+        t = results["model"]
+        print(
+            f"model: {args.model}, {type(model).__name__}({t['settings']}), {t['parameters']:,} "
+            f"parameters; sentences: {args.test_source} in file order"
+        )
+    else:
+        model, source_tokenizer, target_tokenizer, results["training"] = export_benchmark.train(args)
+        t = results["training"]
+        print(
+            f"model: Seq2Seq(embedding_dim={t['embedding_dim']}, units={t['units']}, bi-GRU, "
+            f"additive attention), {t['parameters']:,} parameters; task {t['task']}; trained "
+            f"{t['train_seconds']:.0f} s ({t['train_steps']} steps), final token accuracy "
+            f"{t['final_token_accuracy']:.3f}"
+        )
+    m = results["machine"]
     print(
         f"machine: {m['cpu']}, {m['cores']} CPUs (shared with other processes; load average "
         f"{m['load_average']:.1f} at start); TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
@@ -121,22 +187,23 @@ def run(args):
         b * (n + args.warmup)
         for b, n in ((b, args.batch1_batches if b == 1 else args.batches) for b in args.batch_sizes)
     )
-    sources, _ = data.dates(needed, seed=args.seed + 1000)
-    ids = source_tokenizer(sources).numpy()
+    ids = source_tokenizer(test_sources(args, needed)).numpy()
     strategies = {"greedy": GreedySearch(), f"beam {args.beam_size}": BeamSearch(args.beam_size)}
+    strategies = {label: s for label, s in strategies.items() if label.split()[0] in args.strategies}
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, strategy in strategies.items():
             translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
             paths, _, _ = export_benchmark.export_all(translator, os.path.join(tmp, label[:4]))
             functions = export_benchmark.runners(model, strategy, paths, args.threads)
+            functions = {name: functions[name] for name in RUNTIMES if name in args.runtimes}
             for batch_size in args.batch_sizes:
                 count = args.batch1_batches if batch_size == 1 else args.batches
                 warm = batches_of(ids, batch_size, args.warmup)
                 timed = batches_of(ids, batch_size, count, offset=batch_size * args.warmup)
                 latencies, errors = measure(functions, timed, warm)
                 keras_rate = None
-                for name in RUNTIMES:
+                for name in functions:
                     row = {"strategy": label, "batch": batch_size, "runtime": name}
                     if name in errors:
                         row["error"] = errors[name]

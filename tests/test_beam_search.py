@@ -133,13 +133,17 @@ def test_state_and_history_follow_parent_beam():
             np.testing.assert_array_equal(att[b, j, t], expected)
 
 
-def test_memory_tiled_once_never_gathered():
+def test_memory_tiled_once_and_gathered_only_when_a_sentence_leaves():
+    # SHORT's sentence is done after step 1, GARDEN_PATH's after step 2
+    # ([b, END] beats every live beam); LOOP never ends.
     step = TableStep(GARDEN_PATH, SHORT, LOOP)
-    state, memory = step.initial([2, 0, 1], width=4)
-    dynamic_decode(step, state, memory, BeamSearch(3), max_length=4)
-    first = step.calls[0][1]["program"]
-    np.testing.assert_array_equal(np.asarray(first), [2, 2, 2, 0, 0, 0, 1, 1, 1])
-    assert all(call[1]["program"] is first for call in step.calls)
+    state, memory = step.initial([2, 0, 1], width=6)
+    out = dynamic_decode(step, state, memory, BeamSearch(3), max_length=6)
+    programs = [np.asarray(call[1]["program"]).tolist() for call in step.calls]
+    assert programs == [[2, 2, 2, 0, 0, 0, 1, 1, 1]] * 2 + [[2, 2, 2, 0, 0, 0]] + [[2, 2, 2]] * 3
+    memories = [call[1]["program"] for call in step.calls]
+    assert memories[1] is memories[0] and memories[4] is memories[3] and memories[5] is memories[3]
+    np.testing.assert_array_equal(np.asarray(out["ids"])[1:], [[B, END, 0, 0, 0, 0]] * 2)
 
 
 def test_in_tf_function_with_unknown_batch():
@@ -289,7 +293,12 @@ def test_early_stop_returns_what_running_to_the_end_returns(beam_args, monkeypat
     state, memory = step.initial(programs, width=12)
     strategy = BeamSearch(*beam_args)
     early = dynamic_decode(step, state, memory, strategy, max_length=12, attention_size=12)
-    monkeypatch.setattr(BeamSearch, "should_stop", lambda self, *args: None)
+
+    def all_ended(self, finished, *args):  # no bound check: a sentence ends when all its beams did
+        ended = tf.reduce_all(tf.reshape(finished, (-1, self.beam_size)), axis=1)  # (B,)
+        return tf.repeat(ended, self.beam_size)  # (N,)
+
+    monkeypatch.setattr(BeamSearch, "rows_done", all_ended)
     full = dynamic_decode(step, state, memory, strategy, max_length=12, attention_size=12)
     length = early["ids"].shape[-1]
     assert length <= full["ids"].shape[-1]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from decoding_fakes import END, GARDEN_PATH, LOOP, SHORT, START, A, B, C, TableStep, tiny_rnn
+from decoding_fakes import END, GARDEN_PATH, LOOP, SHORT, START, A, B, C, TableStep, random_program, tiny_rnn
 
 from keras_s2s.decoding import (
     BeamSearch,
@@ -120,11 +120,42 @@ def test_nested_state_no_attention_and_explicit_batch_size():
     state = ((tf.zeros([2, 3]),), tf.zeros([2]))
     out = dynamic_decode(step_fn, state, (), "beam", batch_size=2, max_length=4)
     # The best beam ends at once; the others stay live but cannot beat it
-    # (BeamSearch.should_stop), so the loop stops after one step.
+    # (BeamSearch.rows_done), so the loop stops after one step.
     np.testing.assert_array_equal(np.asarray(out["ids"]), [[END], [END]])
     assert out["attention"].shape == (2, 1, 0)
     with pytest.raises(ValueError, match="Received: batch_size=None"):
         dynamic_decode(step_fn, (), (), "greedy", max_length=4)
+
+
+@pytest.mark.parametrize(
+    "strategy", [GreedySearch(), BeamSearch(3, 0.6), BeamSearch(3, 0.6, 2, 0.3)], ids=str
+)
+@pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "tf.function"])
+def test_finished_sentences_leave_the_decode_and_nothing_changes(strategy, in_graph, monkeypatch):
+    """Rows of a done sentence stop costing steps; ids, scores and attention
+    equal those of a decode that keeps every row to the end."""
+    hand = [np.repeat(table, 8, axis=0) for table in (GARDEN_PATH, SHORT, LOOP)]  # (8, V, V) each
+    tables = hand + [random_program(seed, steps=8, scale=2.0) for seed in range(3)]
+    programs = [0, 3, 1, 4, 2, 5, 1]
+    rows_per_call = {}
+
+    def run(drops):
+        monkeypatch.setattr(type(strategy), "drops_finished_rows", drops)
+        step = TableStep(*tables)
+        state, memory = step.initial(programs, width=10)
+        decode = lambda s, m: dynamic_decode(step, s, m, strategy, max_length=10, attention_size=10)  # noqa: E731
+        out = (tf.function(decode) if in_graph else decode)(state, memory)
+        rows_per_call[drops] = [call[0].shape[0] for call in step.calls]  # None when traced
+        return out
+
+    kept, dropped = run(False), run(True)
+    for key in ("ids", "scores", "attention"):
+        np.testing.assert_array_equal(np.asarray(dropped[key]), np.asarray(kept[key]), err_msg=key)
+    if not in_graph:  # eager: one call per step, with the rows still decoding
+        rows = rows_per_call[True]
+        assert rows[0] == len(programs) * getattr(strategy, "beam_size", 1)
+        assert rows == sorted(rows, reverse=True) and rows[-1] < rows[0]
+        assert len(set(rows_per_call[False])) == 1
 
 
 def test_float16_logits_and_state():

@@ -63,12 +63,16 @@ def test_attention_rows_zero_after_end():
     np.testing.assert_array_equal(att[1], [[START, 0, 0, 0], [START, B, 0, 0], [0, 0, 0, 0]])
 
 
-def test_feeds_previous_token_and_end_after_finishing():
+@pytest.mark.parametrize("drops", [True, False], ids=["drops finished rows", "keeps them (JAX, XLA)"])
+def test_feeds_previous_token_and_end_after_finishing(drops, monkeypatch):
+    monkeypatch.setattr(GreedySearch, "drops_finished_rows", drops)
     step = TableStep(SHORT, LOOP)
     state, memory = step.initial([0, 1], width=4)
-    dynamic_decode(step, state, memory, GreedySearch(), max_length=3)
+    out = dynamic_decode(step, state, memory, GreedySearch(), max_length=3)
     fed = [np.asarray(c[0]).tolist() for c in step.calls]
-    assert fed == [[START, START], [B, A], [END, A]]
+    # SHORT's row ends at step 1: it leaves the decode, or is fed [END].
+    assert fed == [[START, START], [B, A], [A] if drops else [END, A]]
+    np.testing.assert_array_equal(np.asarray(out["ids"]), [[B, END, 0], [A, A, A]])
 
 
 def test_early_stop_when_all_finished():

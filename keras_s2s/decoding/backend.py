@@ -15,6 +15,9 @@ tests/test_architecture.py allows backend imports in this module only.
   the one the LiteRT and SavedModel exports were built and tested on. JAX
   (`lax.while_loop`) needs fixed shapes: a caller there always knows the
   width (`attention_width`). PyTorch: a Python loop.
+- `can_drop_rows`: whether the decode may shrink its batch as sentences
+  finish (not under JAX, nor under XLA).
+- `true_indices`: `nonzero` of a mask, with TFLite builtins.
 - `static_value`: the value of a tensor when it is known without running a
   graph (checks of `max_length`).
 - `sampling_seed`, `categorical`: stateless seeded draws. TensorFlow keeps
@@ -41,6 +44,35 @@ def name():
 def shapes_may_grow():
     """Whether a loop variable may change shape between steps (not under JAX)."""
     return name() != "jax"
+
+
+def can_drop_rows():
+    """Whether a decode may drop rows while it runs (the row count shrinks).
+
+    Not under JAX, nor in a TensorFlow graph that XLA compiles
+    (`jit_compile=True`): both need every loop variable's shape fixed.
+    """
+    if name() == "jax":
+        return False
+    if name() == "tensorflow":
+        import tensorflow as tf
+        from tensorflow.python.ops import control_flow_util  # no public test for an XLA graph
+
+        return not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+    return True
+
+
+def true_indices(mask):
+    """The positions of the True entries of a `(N,)` bool mask, `(M,)` int32.
+
+    `keras.ops.nonzero` unstacks TensorFlow's `(M, 1)` int64 indices, and
+    TFLite has no builtin UNPACK for int64: a reshape (WHERE, RESHAPE, CAST).
+    """
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.cast(tf.reshape(tf.where(mask), [-1]), tf.int32)
+    return ops.cast(ops.nonzero(mask)[0], "int32")
 
 
 def while_loop(cond, body, loop_vars, growing=()):

@@ -54,6 +54,7 @@ class BeamSearch(DecodingStrategy):
     """
 
     reorders_rows = True
+    drops_finished_rows = True
 
     def __init__(
         self, beam_size=4, length_penalty=0.6, num_return_sequences=1, coverage_penalty=0.0, min_length=0
@@ -160,19 +161,19 @@ class BeamSearch(DecodingStrategy):
             loop_state["coverage"] = ops.take(coverage, parents, axis=0)  # (N, S)
         return token_ids, parents, loop_state
 
-    def should_stop(self, t, finished, loop_state, max_length):
-        """Stop once, in every sentence, `n` finished hypotheses beat every live one.
+    def rows_done(self, finished, loop_state, max_length):
+        """The rows of every sentence whose `n` finished hypotheses beat every live one.
 
         A live hypothesis' score can only fall short of its bound: its log P
         (<= 0) can only fall with more tokens, and lp grows with the length,
         so its final score is at most log P / lp(max_length) (plus cp <= 0).
         Every candidate it can produce scores below that too, so finished
         hypotheses above all live bounds are never pushed out of the beam:
-        stopping returns exactly what running to the end returns (only
-        `L`, the trailing padding, can be shorter).
+        stopping the sentence there returns exactly what running to the end
+        returns (only `L`, the trailing padding, can be shorter).
 
         Returns:
-            Scalar bool.
+            `(N,)` bool, all `K` rows of a sentence alike.
         """
         k, n = self.beam_size, self.num_return_sequences
         num_rows = ops.shape(finished)[0]
@@ -187,7 +188,8 @@ class BeamSearch(DecodingStrategy):
         done = ops.reshape(ops.where(finished, final, float("-inf")), (batch, k))  # (B, K)
         nth_finished = ops.top_k(done, k=n)[0][:, -1]  # (B,)
         # `initial`: -inf for an empty batch, as tf.reduce_max (Keras' eager max refuses it).
-        return ops.all(nth_finished > ops.max(live, axis=1, initial=float("-inf")))
+        sentence_done = nth_finished > ops.max(live, axis=1, initial=float("-inf"))  # (B,)
+        return tile_rows(sentence_done, k)  # (N,)
 
     def finalize(self, ids, attention, finished, loop_state, batch_size):
         """Sort each sentence's beams by normalized score; keep the best n."""

@@ -18,7 +18,8 @@ class DecodingStrategy:
 
     A strategy never sees a model, only the logits a step function produced
     (keras-hub sampler style). `dynamic_decode` owns the single graph loop,
-    the id / attention buffers, [END] bookkeeping and early stopping; a
+    the id / attention buffers, [END] bookkeeping, early stopping and the
+    dropping of finished sentences; a
     strategy implements three small hooks:
 
     - `initialize(batch_size, initial_state, memory)` →
@@ -60,6 +61,13 @@ class DecodingStrategy:
     #: parents without setting it still decodes correctly, only slower.
     reorders_rows = False
 
+    #: Set to True by a strategy whose rows may leave the decode once
+    #: `rows_done` (row_retirement.py): every `loop_state` tensor is per row
+    #: `(N, ...)`, and a row's choices depend on its own (and its sentence's)
+    #: rows only, not on its position in the batch. Sampling's seeded draw
+    #: depends on the position, so it keeps every row.
+    drops_finished_rows = False
+
     #: Set to True by a strategy whose `step` reads the attention weights.
     needs_attention = False
 
@@ -89,21 +97,24 @@ class DecodingStrategy:
         blocked = ops.logical_and(t < self.min_length, is_end)  # (V,)
         return ops.where(ops.expand_dims(blocked, 0), float("-inf"), logits)  # (N, V)
 
-    def should_stop(self, t, finished, loop_state, max_length):
-        """Whether the loop may stop before every row has finished.
+    def rows_done(self, finished, loop_state, max_length):
+        """The rows whose sentence needs no more steps, after a step.
 
-        Checked before each step, after `t < max_length` and "some row is
-        live". Default None: run until then. A strategy returns a scalar
-        bool tensor when it can prove that further steps cannot change its
-        output (beam search: no live hypothesis can beat the finished ones).
+        Default: the rows that emitted [END]. A strategy returns more when it
+        can prove that further steps cannot change a sentence's output (beam
+        search: no live hypothesis can beat the finished ones); it marks
+        whole sentences (all of their rows). `dynamic_decode` freezes these
+        rows and, with `drops_finished_rows`, drops them from the decode.
 
         Args:
-            t: scalar int32, the next step.
-            finished: `(N,)` bool.
-            loop_state: the strategy's nested tensors.
+            finished: `(N,)` bool, rows that emitted [END] (this step included).
+            loop_state: the strategy's nested tensors after the step.
             max_length: int or scalar int32, the loop's step limit.
+
+        Returns:
+            `(N,)` bool.
         """
-        return None
+        return finished
 
     def step(self, t, logits, finished, loop_state, end_id):
         """Choose the tokens of step `t` (subclasses implement this).

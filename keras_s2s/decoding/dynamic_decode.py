@@ -5,6 +5,7 @@ from keras import ops, tree
 
 from keras_s2s.decoding import backend
 from keras_s2s.decoding.registry import get
+from keras_s2s.decoding.row_retirement import retire, save_rows
 
 
 def dynamic_decode(
@@ -114,14 +115,23 @@ def dynamic_decode(
         attention_size = 0 if num_rows == 0 else backend.attention_width(step_fn, tokens, state, memory)
     known_width = attention_size is not None
     width = attention_size if known_width else 0
+    drops_rows = strategy.drops_finished_rows and not fixed_length and backend.can_drop_rows()
+    finished = ops.zeros((num_rows,), "bool")  # (N,)
+    # The active rows: at first all N. `rows` (A,) is the buffer row (of
+    # `ids`, `attention`, `sources`, `saved`) of each; with `drops_rows` a
+    # sentence's rows leave once it is done (row_retirement.py).
+    rows = ops.arange(num_rows, dtype="int32")  # (A,)
     loop_vars = (
         ops.convert_to_tensor(0, "int32"),  # t
-        tokens,
-        state,
-        ops.zeros((num_rows,), "bool"),  # (N,) finished
+        tokens,  # (A,)
+        state,  # (A, ...)
+        finished,  # (A,)
         ops.zeros((num_rows, max_length), "int32"),  # (N, max_length) ids
         ops.zeros((num_rows, max_length, width), "float32"),  # (N, max_length, S)
-        loop_state,
+        loop_state,  # (A, ...)
+        rows,  # (A,)
+        memory,  # (A, ...)
+        (finished, loop_state),  # saved: the final values of the rows that left, (N, ...)
     )
 
     # Beam search: instead of reordering the whole `(N, max_length, S)`
@@ -131,26 +141,20 @@ def dynamic_decode(
     # hypothesis n (-1: finished before t, attention 0). Gathered once at the
     # end, it gives exactly the reordered history.
     if getattr(strategy, "reorders_rows", False):
-        loop_vars += (ops.zeros((num_rows, max_length), "int32"),)
-    # (N, 2) = [n, 0]; histories are written with a scatter of the N cells of
-    # step t (a select over the whole (N, max_length, S) buffer was most of
-    # the loop's bookkeeping time at batch 64).
-    rows_range = ops.arange(num_rows, dtype="int32")  # (N,)
-    row_index = ops.stack([rows_range, ops.zeros_like(rows_range)], axis=1)
+        loop_vars += (ops.full((num_rows, max_length), -1, dtype="int32"),)
+    all_rows = rows  # (N,) the identity reordering of the buffers
 
-    def cond(t, tokens, state, finished, ids, attention, loop_state, *sources):
-        running = ops.logical_and(t < max_length, ops.any(ops.logical_not(finished)))
-        stop = strategy.should_stop(t, finished, loop_state, max_length)  # beam: nothing left to gain
-        return running if stop is None else ops.logical_and(running, ops.logical_not(stop))
+    def cond(t, tokens, state, finished, *_):
+        return ops.logical_and(t < max_length, ops.any(ops.logical_not(finished)))
 
-    def body(t, tokens, state, finished, ids, attention, loop_state, *sources):
+    def body(t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources):
         logits, new_state, step_attention = step_fn(tokens, state, memory)
-        logits = ops.cast(logits, "float32")  # (N, V)
+        logits = ops.cast(logits, "float32")  # (A, V)
         new_state = tree.pack_sequence_as(  # same nesting and dtypes as state
             state,
             [ops.cast(new, old.dtype) for new, old in zip(tree.flatten(new_state), tree.flatten(state))],
         )
-        logits = strategy.process_logits(t, logits, end_id)  # (N, V) min_length
+        logits = strategy.process_logits(t, logits, end_id)  # (A, V) min_length
         if strategy.needs_attention:
             if step_attention is None:
                 raise ValueError(
@@ -163,41 +167,53 @@ def dynamic_decode(
         else:
             new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
         new_tokens = ops.cast(new_tokens, "int32")
-        column = row_index + ops.stack([ops.zeros_like(t), t])  # (N, 2) = [n, t]: step t's cells
-        if parents is not None:  # (N,) row that each new row continues
+        column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells
+        written = rows  # (A,) the buffer row whose step-t attention each row continues
+        if parents is not None:  # (A,) active row that each new row continues
 
             def reorder(x):
                 return ops.take(x, parents, axis=0)
 
             new_state = tree.map_structure(reorder, new_state)
-            finished = reorder(finished)  # (N,)
-            ids = reorder(ids)  # (N, max_length)
-            if not sources:  # a strategy without `reorders_rows`: reorder it all
-                attention = reorder(attention)  # (N, max_length, S)
+            finished = reorder(finished)  # (A,)
+            written = reorder(rows)  # (A,)
+            # (N,) the buffer row each buffer row continues (itself if inactive)
+            buffer_parents = ops.scatter_update(all_rows, column[:, :1], written) if drops_rows else written
+            ids = ops.take(ids, buffer_parents, axis=0)  # (N, max_length)
+            if sources:
+                sources = (ops.take(sources[0], buffer_parents, axis=0),)  # (N, max_length)
+            else:  # a strategy without `reorders_rows`: reorder it all
+                attention = ops.take(attention, buffer_parents, axis=0)  # (N, max_length, S)
                 if step_attention is not None:
-                    step_attention = reorder(step_attention)  # (N, S)
-        emitted = ops.where(finished, 0, new_tokens)  # (N,)
+                    step_attention = reorder(step_attention)  # (A, S)
+        emitted = ops.where(finished, 0, new_tokens)  # (A,)
         ids = ops.scatter_update(ids, column, emitted)  # (N, max_length)
-        if sources:  # step t of row n was computed by decode row `rows[n]`
-            rows = row_index[:, 0] if parents is None else ops.cast(parents, "int32")  # (N,)
-            rows = ops.where(finished, -1, rows)  # (N,) -1: finished, attention 0
-            previous = sources[0] if parents is None else ops.take(sources[0], parents, axis=0)
-            sources = (ops.scatter_update(previous, column, rows),)
+        if sources:  # step t of hypothesis `rows[a]` was computed at buffer row `written[a]`
+            sources = (ops.scatter_update(sources[0], column, ops.where(finished, -1, written)),)
         if step_attention is not None:
-            step_attention = ops.cast(step_attention, "float32")  # (N, S)
+            step_attention = ops.cast(step_attention, "float32")  # (A, S)
             if not sources:
                 step_attention = ops.where(ops.expand_dims(finished, 1), 0.0, step_attention)
             if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
                 grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
                 attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
             attention = ops.scatter_update(attention, column, step_attention)  # (N, max_length, S)
-        finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (N,)
-        tokens = ops.where(finished, end_id, emitted)  # (N,)
-        return (t + 1, tokens, new_state, finished, ids, attention, loop_state, *sources)
+        finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
+        # Whole sentences that need no more steps (beam search: nothing left to gain).
+        done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
+        finished = ops.logical_or(finished, done)  # (A,) their live rows are frozen
+        tokens = ops.where(finished, end_id, emitted)  # (A,)
+        if drops_rows:
+            rows, (tokens, new_state, finished, loop_state, memory), saved = retire(
+                done, rows, (tokens, new_state, finished, loop_state, memory), saved, (finished, loop_state)
+            )
+        return (t + 1, tokens, new_state, finished, ids, attention, loop_state, rows, memory, saved, *sources)
 
-    t, _, _, finished, ids, attention, loop_state, *sources = backend.while_loop(
+    t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = backend.while_loop(
         cond, body, loop_vars, growing=() if known_width else (5,)
     )
+    if drops_rows:  # (N, ...) every row's final values
+        finished, loop_state = save_rows(saved, rows, (finished, loop_state))
     if fixed_length:  # keep the buffers' max_length steps (static shapes, jax.jit)
         if sources:
             attention = _gather_history(attention, sources[0])

@@ -36,6 +36,8 @@ class GreedySearch(DecodingStrategy):
         log-probabilities of the emitted tokens, [END] included.
     """
 
+    drops_finished_rows = True  # a finished row leaves the decode
+
     def __init__(self, min_length=0):
         self.min_length = validate_min_length(min_length)
 

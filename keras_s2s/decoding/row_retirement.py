@@ -1,0 +1,55 @@
+"""Dropping finished sentences from a running decode (batch compaction).
+
+CTranslate2's CPU trick, in a graph that TF Serving and builtin-only LiteRT
+run: once a sentence needs no more steps (greedy: it emitted [END]; beam
+search: no live hypothesis can beat its finished ones), its rows leave the
+decode, so the step function, the strategy and the bookkeeping of the
+following steps run on the sentences still being translated only. The loop
+variables of the active rows shrink (`GATHER` of the kept rows, the encoder
+memory included); the id / attention histories stay at full size, indexed by
+each active row's buffer row, and the final strategy state of a leaving row
+is saved at full size for `finalize`. The gather runs only at the steps where
+a sentence leaves (a `cond`, TFLite `IF`).
+
+Shapes that change between steps are not possible everywhere: under JAX and
+under XLA (`jit_compile=True`) every loop variable keeps its shape, and the
+rows of finished sentences are only frozen (marked finished), which gives the
+same tokens. `dynamic_decode` picks with `backend.can_drop_rows()`.
+"""
+
+from keras import ops, tree
+
+from keras_s2s.decoding import backend
+
+
+def save_rows(saved, rows, values):
+    """`saved[rows[a]] = values[a]` for every leaf: `(N, ...)` ← `(A, ...)`."""
+    index = ops.expand_dims(rows, 1)  # (A, 1)
+    return tree.map_structure(lambda full, part: ops.scatter_update(full, index, part), saved, values)
+
+
+def retire(done, rows, active, saved, saving):
+    """Drops the rows in `done`, first saving `saving` of every active row.
+
+    Args:
+        done: `(A,)` bool, rows that need no more steps (whole sentences).
+        rows: `(A,)` int32, the buffer row of each active row.
+        active: nested structure of `(A, ...)` tensors, kept rows only after.
+        saved: nested structure of `(N, ...)` tensors, the final values by
+            buffer row (same structure as `saving`).
+        saving: nested structure of `(A, ...)` tensors to save.
+
+    Returns:
+        `(rows, active, saved)`: `(A',)`, `(A', ...)` and `(N, ...)`; unchanged
+        when no row is done (the gathers do not run then).
+    """
+
+    def drop():
+        kept = backend.true_indices(ops.logical_not(done))  # (A',) int32
+
+        def keep(x):
+            return ops.take(x, kept, axis=0)  # (A', ...)
+
+        return keep(rows), tree.map_structure(keep, active), save_rows(saved, rows, saving)
+
+    return ops.cond(ops.any(done), drop, lambda: (rows, active, saved))

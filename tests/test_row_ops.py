@@ -1,7 +1,9 @@
 import numpy as np
+import pytest
 import tensorflow as tf
+from keras import ops
 
-from keras_s2s.decoding.row_ops import take_along_rows, tile_rows
+from keras_s2s.decoding.row_ops import _chunk_size, row_top_k, take_along_rows, tile_rows
 
 
 def test_tile_rows_repeats_each_row_consecutively():
@@ -18,3 +20,37 @@ def test_tile_rows_with_an_unknown_batch_in_a_tf_function():
 def test_take_along_rows_picks_one_value_per_row():
     values = np.array([[0.1, 0.2, 0.3], [1.0, 2.0, 3.0]], "float32")
     np.testing.assert_array_equal(take_along_rows(values, np.array([2, 0], "int32")), values[[0, 1], [2, 0]])
+
+
+@pytest.mark.parametrize("width", [7, 255, 256, 4999, 5000, 8003])
+@pytest.mark.parametrize("kind", ["normal", "ties", "-inf rows"])
+def test_row_top_k_equals_top_k_values_columns_and_tie_order(width, kind):
+    rng = np.random.default_rng(width)
+    if kind == "ties":  # three distinct values: ties everywhere, lower column first
+        x = rng.integers(0, 3, size=(6, width)).astype("float32")
+    else:
+        x = rng.normal(size=(6, width)).astype("float32")
+    if kind == "-inf rows":  # a not-yet-live beam, a half-blocked row
+        x[0] = -np.inf
+        x[1, : width // 2] = -np.inf
+    for k in (1, 4, 5):
+        expected_values, expected_columns = ops.top_k(x, k)
+        values, columns = row_top_k(tf.constant(x), k)
+        np.testing.assert_array_equal(values, expected_values)
+        np.testing.assert_array_equal(columns, expected_columns)
+        assert columns.dtype == tf.int32
+
+
+def test_row_top_k_in_a_tf_function_with_unknown_rows():
+    f = tf.function(lambda x: row_top_k(x, 3), input_signature=[tf.TensorSpec([None, 1000], tf.float32)])
+    x = np.random.default_rng(0).normal(size=(4, 1000)).astype("float32")
+    values, columns = f(tf.constant(x))
+    np.testing.assert_array_equal(columns, np.argsort(-x, axis=1, kind="stable")[:, :3])
+    np.testing.assert_array_equal(values, -np.sort(-x, axis=1)[:, :3])
+    assert f(tf.zeros([0, 1000]))[1].shape == (0, 3)
+
+
+def test_chunk_size_is_a_divisor_near_the_square_root_or_pads():
+    assert _chunk_size(5000) == 50  # 5000 = 100 chunks of 50
+    assert _chunk_size(32000) in (160, 200)
+    assert _chunk_size(4999) == 71  # prime: 71 columns, the last chunk padded with -inf

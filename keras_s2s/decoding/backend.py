@@ -17,7 +17,8 @@ tests/test_architecture.py allows backend imports in this module only.
   width (`attention_width`). PyTorch: a Python loop.
 - `can_drop_rows`: whether the decode may shrink its batch as sentences
   finish (not under JAX, nor under XLA).
-- `true_indices`: `nonzero` of a mask, with TFLite builtins.
+- `true_indices`: `nonzero` of a mask, with TFLite builtins; `take_rows`:
+  a row gather without `keras.ops.take`'s negative-index ops.
 - `static_value`: the value of a tensor when it is known without running a
   graph (checks of `max_length`).
 - `sampling_seed`, `categorical`: stateless seeded draws. TensorFlow keeps
@@ -60,6 +61,20 @@ def can_drop_rows():
 
         return not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
     return True
+
+
+def take_rows(x, indices):
+    """`x[indices]` along axis 0, for indices known to be in `[0, len(x))`.
+
+    `keras.ops.take` also wraps negative indices (five more ops per call
+    under TensorFlow); a decoding step takes rows a dozen times, and at
+    batch 1 the op count is its cost.
+    """
+    if name() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.gather(x, indices, axis=0)
+    return ops.take(x, indices, axis=0)
 
 
 def true_indices(mask):

@@ -2,8 +2,9 @@
 
 from keras import ops, tree
 
+from keras_s2s.decoding.backend import take_rows
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
-from keras_s2s.decoding.row_ops import tile_rows
+from keras_s2s.decoding.row_ops import row_top_k, tile_rows
 from keras_s2s.decoding.validation import validate_min_length, validate_positive_int
 
 
@@ -29,8 +30,9 @@ class BeamSearch(DecodingStrategy):
     is tracked and the graph is the plain length-penalized search.
 
     At every step the K*V candidate extensions of a sentence's K beams are
-    scored and the top K kept (`ops.top_k`); the decoder state and the
-    id / attention histories follow their parent beam. A finished beam stays
+    ranked and the top K kept (scored on each beam's K best tokens, which
+    hold them all: see `step`); the decoder state and the id / attention
+    histories follow their parent beam. A finished beam stays
     in the beam and is only extended by [END] (emitted as padding) at zero
     cost, so its score is frozen. At step 0 only the first beam of each
     sentence is live (the others start at -inf), so no duplicates appear.
@@ -115,6 +117,16 @@ class BeamSearch(DecodingStrategy):
     def step(self, t, logits, finished, loop_state, end_id, attention=None):
         """Extend every beam by every token and keep the K best per sentence.
 
+        Only a row's `c` best tokens can be among its sentence's `K` best
+        extensions (`c = K`; `K + 1` with a coverage penalty, which lowers
+        [END] alone), so the scoring runs on those `(N, c)` candidates
+        (`row_ops.row_top_k`) and their log-probabilities, not on all `N·V`:
+
+            log p(v) = (logit_v - max) - log Σ_u exp(logit_u - max)
+
+        The K best of a sentence's `K·c` candidates are the K best of its
+        `K·V` extensions, ties going to the lower (beam, token) as before.
+
         Args:
             t: scalar int32, the step.
             logits: `(N, V)` float32 with `N = B*K`.
@@ -129,36 +141,39 @@ class BeamSearch(DecodingStrategy):
             `(token_ids (N,), parent_ids (N,), loop_state)`.
         """
         k = self.beam_size
-        num_rows, vocab = ops.shape(logits)[0], ops.shape(logits)[1]
+        num_rows, vocab = ops.shape(logits)[0], logits.shape[-1]
         batch = num_rows // k
-        step_log_probs = ops.log_softmax(logits, axis=-1)  # (N, V)
-        end_only = ops.where(ops.equal(ops.arange(vocab, dtype="int32"), end_id), 0.0, float("-inf"))
-        step_log_probs = ops.where(  # (N, V) finished beams: [END] at no cost
-            ops.expand_dims(finished, 1), ops.cast(end_only, "float32"), step_log_probs
-        )
-        total = ops.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, V)
+        c = k + 1 if self.needs_attention else k  # candidates per row
+        c = c if vocab is None else min(c, vocab)
+        top_logits, tokens = row_top_k(logits, c)  # (N, c), (N, c) sorted: [:, 0] is the row's max
+        row_max = top_logits[:, :1]  # (N, 1)
+        log_norm = ops.log(ops.sum(ops.exp(logits - row_max), axis=1, keepdims=True))  # (N, 1)
+        step_log_probs = (top_logits - row_max) - log_norm  # (N, c) = log_softmax(logits) at tokens
+        first = ops.expand_dims(ops.equal(ops.arange(c, dtype="int32"), 0), 0)  # (1, c)
+        ended = ops.expand_dims(finished, 1)  # (N, 1) finished beams: [END] at no cost
+        step_log_probs = ops.where(ended, ops.where(first, 0.0, float("-inf")), step_log_probs)  # (N, c)
+        tokens = ops.where(ended, end_id, tokens)  # (N, c)
+        total = ops.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, c)
         lengths = loop_state["lengths"] + ops.cast(ops.logical_not(finished), "int32")
-        scores = total / ops.expand_dims(self._penalty(lengths), 1)  # (N, V)
+        scores = total / ops.expand_dims(self._penalty(lengths), 1)  # (N, c)
         if self.needs_attention:  # a finished row adds nothing more
             coverage = loop_state["coverage"] + ops.where(
                 ops.expand_dims(finished, 1), 0.0, attention
             )  # (N, S)
-            ends = ops.expand_dims(ops.equal(ops.arange(vocab, dtype="int32"), end_id), 0)  # (1, V) finishing
-            scores += ops.where(ends, ops.expand_dims(self._coverage(coverage), 1), 0.0)  # (N, V)
-        scores = ops.reshape(scores, (batch, k * vocab))  # (B, K*V)
+            scores += ops.where(ops.equal(tokens, end_id), ops.expand_dims(self._coverage(coverage), 1), 0.0)
+        scores = ops.reshape(scores, (batch, k * c))  # (B, K*c)
         _, top = ops.top_k(scores, k=k)  # (B, K)
         top = ops.cast(top, "int32")
-        beam = top // vocab  # (B, K) parent beam within the sentence
-        token_ids = ops.reshape(top - beam * vocab, (num_rows,))  # (N,)
-        offsets = ops.expand_dims(ops.arange(batch, dtype="int32") * k, 1)  # (B, 1)
-        parents = ops.reshape(beam + offsets, (num_rows,))  # (N,)
-        flat = parents * vocab + token_ids  # (N,) index into total
+        offsets = ops.expand_dims(ops.arange(batch, dtype="int32") * k, 1)  # (B, 1) first row of a sentence
+        parents = ops.reshape(top // c + offsets, (num_rows,))  # (N,)
+        flat = ops.reshape(top + offsets * c, (num_rows,))  # (N,) index into the (N*c,) candidates
+        token_ids = take_rows(ops.reshape(tokens, (-1,)), flat)  # (N,)
         loop_state = {
-            "log_probs": ops.take(ops.reshape(total, (num_rows * vocab,)), flat, axis=0),
-            "lengths": ops.take(lengths, parents, axis=0),  # (N,)
+            "log_probs": take_rows(ops.reshape(total, (-1,)), flat),  # (N,)
+            "lengths": take_rows(lengths, parents),  # (N,)
         }
         if self.needs_attention:
-            loop_state["coverage"] = ops.take(coverage, parents, axis=0)  # (N, S)
+            loop_state["coverage"] = take_rows(coverage, parents)  # (N, S)
         return token_ids, parents, loop_state
 
     def rows_done(self, finished, loop_state, max_length):

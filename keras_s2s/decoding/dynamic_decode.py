@@ -172,18 +172,18 @@ def dynamic_decode(
         if parents is not None:  # (A,) active row that each new row continues
 
             def reorder(x):
-                return ops.take(x, parents, axis=0)
+                return backend.take_rows(x, parents)
 
             new_state = tree.map_structure(reorder, new_state)
             finished = reorder(finished)  # (A,)
             written = reorder(rows)  # (A,)
             # (N,) the buffer row each buffer row continues (itself if inactive)
             buffer_parents = ops.scatter_update(all_rows, column[:, :1], written) if drops_rows else written
-            ids = ops.take(ids, buffer_parents, axis=0)  # (N, max_length)
+            ids = backend.take_rows(ids, buffer_parents)  # (N, max_length)
             if sources:
-                sources = (ops.take(sources[0], buffer_parents, axis=0),)  # (N, max_length)
+                sources = (backend.take_rows(sources[0], buffer_parents),)  # (N, max_length)
             else:  # a strategy without `reorders_rows`: reorder it all
-                attention = ops.take(attention, buffer_parents, axis=0)  # (N, max_length, S)
+                attention = backend.take_rows(attention, buffer_parents)  # (N, max_length, S)
                 if step_attention is not None:
                     step_attention = reorder(step_attention)  # (A, S)
         emitted = ops.where(finished, 0, new_tokens)  # (A,)

@@ -1,11 +1,19 @@
 """Row operations the strategies share, built from TFLite builtin ops.
 
 `tile_rows` expands a batch of sentences to their decoding rows (beam
-search: `B → B*K`); `take_along_rows` picks one value per row. Written in
-`keras.ops` (every backend); imports nothing else from keras_s2s.
+search: `B → B*K`); `take_along_rows` picks one value per row; `row_top_k`
+is `top_k` over wide rows (a vocabulary) at a fraction of its cost. Written
+in `keras.ops` (every backend); imports only `decoding.backend`.
 """
 
+import math
+
 from keras import ops
+
+from keras_s2s.decoding.backend import take_rows
+
+#: Rows narrower than this go straight to `ops.top_k` in `row_top_k`.
+TWO_STAGE_MIN_WIDTH = 256
 
 
 def tile_rows(x, multiplier):
@@ -36,3 +44,53 @@ def take_along_rows(values, indices):
     """
     picked = ops.take_along_axis(values, ops.expand_dims(ops.cast(indices, "int32"), 1), axis=1)  # (N, 1)
     return picked[:, 0]  # (N,)
+
+
+def row_top_k(values, k):
+    """The `k` largest entries of every row, exactly as `ops.top_k(values, k)`.
+
+    Same values and columns, sorted descending, ties to the lower column.
+    `top_k` over a `(N, V)` vocabulary costs several passes over it on CPU;
+    for wide rows (static `V >= 256`) this takes two stages instead: the
+    maxima of `V / c` chunks of `c ≈ √V` columns (one pass), the `k` chunks
+    with the largest maxima (their columns ascending), and `top_k` over those
+    `k·c` entries. Every top-k entry lies in one of those chunks: a chunk
+    left out has `k` chunks at least as large before it, hence `k` entries.
+    A `V` with no divisor near `√V` is padded with -inf columns at the end.
+
+    Args:
+        values: `(N, V)` float.
+        k: int, `1 <= k <= V`.
+
+    Returns:
+        `(top_values (N, k), top_columns (N, k) int32)`.
+    """
+    width = values.shape[-1]
+    chunk = _chunk_size(width)
+    if width is None or width < TWO_STAGE_MIN_WIDTH or width // chunk < k:
+        top_values, columns = ops.top_k(values, k=k)
+        return top_values, ops.cast(columns, "int32")
+    # Few, lean ops: at batch 1 their count, not their size, is the cost.
+    pad = -width % chunk
+    if pad:
+        values = ops.pad(values, [[0, 0], [0, pad]], constant_values=float("-inf"))  # (N, V')
+    num_chunks = (width + pad) // chunk
+    chunks = ops.reshape(values, (-1, chunk))  # (N * V'/c, c), row n*V'/c + j = chunk j of row n
+    maxima = ops.reshape(ops.max(chunks, axis=1), (-1, num_chunks))  # (N, V'/c)
+    best = ops.top_k(maxima, k=k)[1]  # (N, k) chunks with the largest maxima
+    best = -ops.top_k(-best, k=k)[0]  # (N, k) ascending: ties go to the lower column
+    first_chunk = ops.expand_dims(ops.arange(ops.shape(best)[0], dtype=best.dtype) * num_chunks, 1)  # (N, 1)
+    candidates = take_rows(chunks, best + first_chunk)  # (N, k, c)
+    top_values, position = ops.top_k(ops.reshape(candidates, (-1, k * chunk)), k=k)  # (N, k)
+    # column = best[n, position // c] * c + position % c
+    chunk_of = take_rows(ops.reshape(best, (-1,)), position // chunk + first_chunk // num_chunks * k)  # (N, k)
+    return top_values, ops.cast(chunk_of * chunk + position % chunk, "int32")
+
+
+def _chunk_size(width):
+    """A divisor of `width` near `√width` (within a factor 2), else round(√width)."""
+    if width is None or width < 4:
+        return 1
+    root = math.sqrt(width)
+    divisors = [d for d in range(max(2, int(root / 2)), int(2 * root) + 1) if width % d == 0]
+    return min(divisors, key=lambda d: abs(d - root)) if divisors else round(root)

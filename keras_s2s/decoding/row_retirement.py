@@ -21,6 +21,8 @@ from keras import ops, tree
 
 from keras_s2s.decoding import backend
 
+LEAVE_DENOMINATOR = 4
+
 
 def save_rows(saved, rows, values):
     """`saved[rows[a]] = values[a]` for every leaf: `(N, ...)` ← `(A, ...)`."""
@@ -48,8 +50,10 @@ def retire(done, rows, active, saved, saving):
         kept = backend.true_indices(ops.logical_not(done))  # (A',) int32
 
         def keep(x):
-            return ops.take(x, kept, axis=0)  # (A', ...)
+            return backend.take_rows(x, kept)  # (A', ...)
 
         return keep(rows), tree.map_structure(keep, active), save_rows(saved, rows, saving)
 
-    return ops.cond(ops.any(done), drop, lambda: (rows, active, saved))
+    num_done = ops.sum(ops.cast(done, "int32"))
+    enough = ops.logical_and(num_done > 0, num_done * LEAVE_DENOMINATOR >= ops.shape(done)[0])
+    return ops.cond(enough, drop, lambda: (rows, active, saved))

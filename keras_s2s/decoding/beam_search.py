@@ -1,5 +1,6 @@
 """Beam search with the GNMT length and coverage penalties."""
 
+import numpy as np
 from keras import ops, tree
 
 from keras_s2s.decoding.backend import take_rows
@@ -149,9 +150,10 @@ class BeamSearch(DecodingStrategy):
         row_max = top_logits[:, :1]  # (N, 1)
         log_norm = ops.log(ops.sum(ops.exp(logits - row_max), axis=1, keepdims=True))  # (N, 1)
         step_log_probs = (top_logits - row_max) - log_norm  # (N, c) = log_softmax(logits) at tokens
-        first = ops.expand_dims(ops.equal(ops.arange(c, dtype="int32"), 0), 0)  # (1, c)
-        ended = ops.expand_dims(finished, 1)  # (N, 1) finished beams: [END] at no cost
-        step_log_probs = ops.where(ended, ops.where(first, 0.0, float("-inf")), step_log_probs)  # (N, c)
+        end_only = np.full((1, c), float("-inf"), "float32")  # (1, c) [END] at no cost, then nothing
+        end_only[0, 0] = 0.0
+        ended = ops.expand_dims(finished, 1)  # (N, 1) finished beams
+        step_log_probs = ops.where(ended, end_only, step_log_probs)  # (N, c)
         tokens = ops.where(ended, end_id, tokens)  # (N, c)
         total = ops.expand_dims(loop_state["log_probs"], 1) + step_log_probs  # (N, c)
         lengths = loop_state["lengths"] + ops.cast(ops.logical_not(finished), "int32")
@@ -197,8 +199,7 @@ class BeamSearch(DecodingStrategy):
         final = log_probs / self._penalty(loop_state["lengths"])  # (N,)
         if self.needs_attention:
             final += ops.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
-        longest = ops.full((num_rows,), ops.cast(max_length, "int32"), dtype="int32")  # (N,)
-        bound = log_probs / self._penalty(longest)  # (N,) the best a live row can still reach
+        bound = log_probs / self._penalty(max_length)  # (N,) the best a live row can still reach
         live = ops.reshape(ops.where(finished, float("-inf"), bound), (batch, k))  # (B, K)
         done = ops.reshape(ops.where(finished, final, float("-inf")), (batch, k))  # (B, K)
         nth_finished = ops.top_k(done, k=n)[0][:, -1]  # (B,)
@@ -233,7 +234,7 @@ class BeamSearch(DecodingStrategy):
         }
 
     def _penalty(self, lengths):
-        """GNMT lp = ((5 + |Y|) / 6) ** alpha, `(N,)`; 1 when alpha = 0."""
+        """GNMT lp = ((5 + |Y|) / 6) ** alpha, `(N,)` (or a scalar); 1 when alpha = 0."""
         lengths = ops.cast(lengths, "float32")
         if self.length_penalty == 0:
             return ops.ones_like(lengths)

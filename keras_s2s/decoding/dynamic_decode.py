@@ -5,7 +5,7 @@ from keras import ops, tree
 
 from keras_s2s.decoding import backend
 from keras_s2s.decoding.registry import get
-from keras_s2s.decoding.row_retirement import retire, save_rows
+from keras_s2s.decoding.row_retirement import enough_leaving, retire, save_rows
 
 
 def dynamic_decode(
@@ -147,70 +147,92 @@ def dynamic_decode(
     def cond(t, tokens, state, finished, *_):
         return ops.logical_and(t < max_length, ops.any(ops.logical_not(finished)))
 
-    def body(t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources):
-        logits, new_state, step_attention = step_fn(tokens, state, memory)
-        logits = ops.cast(logits, "float32")  # (A, V)
-        new_state = tree.pack_sequence_as(  # same nesting and dtypes as state
-            state,
-            [ops.cast(new, old.dtype) for new, old in zip(tree.flatten(new_state), tree.flatten(state))],
-        )
-        logits = strategy.process_logits(t, logits, end_id)  # (A, V) min_length
-        if strategy.needs_attention:
-            if step_attention is None:
-                raise ValueError(
-                    f"{type(strategy).__name__} reads the attention weights (its coverage penalty), "
-                    "but the step function returns none (a decoder without attention). Received: attention=None"
+    def segment(t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources):
+        """Steps until enough rows are done (or the end), then drops those rows."""
+
+        def step(t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources):
+            logits, new_state, step_attention = step_fn(tokens, state, memory)
+            logits = ops.cast(logits, "float32")  # (A, V)
+            new_state = tree.pack_sequence_as(  # same nesting and dtypes as state
+                state,
+                [ops.cast(new, old.dtype) for new, old in zip(tree.flatten(new_state), tree.flatten(state))],
+            )
+            logits = strategy.process_logits(t, logits, end_id)  # (A, V) min_length
+            if strategy.needs_attention:
+                if step_attention is None:
+                    raise ValueError(
+                        f"{type(strategy).__name__} reads the attention weights (its coverage penalty), "
+                        "but the step function returns none (a decoder without attention). Received: attention=None"
+                    )
+                new_tokens, parents, loop_state = strategy.step(
+                    t, logits, finished, loop_state, end_id, attention=ops.cast(step_attention, "float32")
                 )
-            new_tokens, parents, loop_state = strategy.step(
-                t, logits, finished, loop_state, end_id, attention=ops.cast(step_attention, "float32")
-            )
-        else:
-            new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
-        new_tokens = ops.cast(new_tokens, "int32")
-        column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells
-        written = rows  # (A,) the buffer row whose step-t attention each row continues
-        if parents is not None:  # (A,) active row that each new row continues
+            else:
+                new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
+            new_tokens = ops.cast(new_tokens, "int32")
+            column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells
+            written = rows  # (A,) the buffer row whose step-t attention each row continues
+            if parents is not None:  # (A,) active row that each new row continues
 
-            def reorder(x):
-                return backend.take_rows(x, parents)
+                def reorder(x):
+                    return backend.take_rows(x, parents)
 
-            new_state = tree.map_structure(reorder, new_state)
-            finished = reorder(finished)  # (A,)
-            written = reorder(rows)  # (A,)
-            # (N,) the buffer row each buffer row continues (itself if inactive)
-            buffer_parents = ops.scatter_update(all_rows, column[:, :1], written) if drops_rows else written
-            ids = backend.take_rows(ids, buffer_parents)  # (N, max_length)
-            if sources:
-                sources = (backend.take_rows(sources[0], buffer_parents),)  # (N, max_length)
-            else:  # a strategy without `reorders_rows`: reorder it all
-                attention = backend.take_rows(attention, buffer_parents)  # (N, max_length, S)
-                if step_attention is not None:
-                    step_attention = reorder(step_attention)  # (A, S)
-        emitted = ops.where(finished, 0, new_tokens)  # (A,)
-        ids = ops.scatter_update(ids, column, emitted)  # (N, max_length)
-        if sources:  # step t of hypothesis `rows[a]` was computed at buffer row `written[a]`
-            sources = (ops.scatter_update(sources[0], column, ops.where(finished, -1, written)),)
-        if step_attention is not None:
-            step_attention = ops.cast(step_attention, "float32")  # (A, S)
-            if not sources:
-                step_attention = ops.where(ops.expand_dims(finished, 1), 0.0, step_attention)
-            if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
-                grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
-                attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
-            attention = ops.scatter_update(attention, column, step_attention)  # (N, max_length, S)
-        finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
-        # Whole sentences that need no more steps (beam search: nothing left to gain).
-        done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
-        finished = ops.logical_or(finished, done)  # (A,) their live rows are frozen
-        tokens = ops.where(finished, end_id, emitted)  # (A,)
+                new_state = tree.map_structure(reorder, new_state)
+                finished = reorder(finished)  # (A,)
+                written = reorder(rows)  # (A,)
+                # (N,) the buffer row each buffer row continues (itself if inactive)
+                buffer_parents = (
+                    ops.scatter_update(all_rows, column[:, :1], written) if drops_rows else written
+                )
+                ids = backend.take_rows(ids, buffer_parents)  # (N, max_length)
+                if sources:
+                    sources = (backend.take_rows(sources[0], buffer_parents),)  # (N, max_length)
+                else:  # a strategy without `reorders_rows`: reorder it all
+                    attention = backend.take_rows(attention, buffer_parents)  # (N, max_length, S)
+                    if step_attention is not None:
+                        step_attention = reorder(step_attention)  # (A, S)
+            emitted = ops.where(finished, 0, new_tokens)  # (A,)
+            ids = ops.scatter_update(ids, column, emitted)  # (N, max_length)
+            if sources:  # step t of hypothesis `rows[a]` was computed at buffer row `written[a]`
+                sources = (ops.scatter_update(sources[0], column, ops.where(finished, -1, written)),)
+            if step_attention is not None:
+                step_attention = ops.cast(step_attention, "float32")  # (A, S)
+                if not sources:
+                    step_attention = ops.where(ops.expand_dims(finished, 1), 0.0, step_attention)
+                if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
+                    grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
+                    attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
+                attention = ops.scatter_update(attention, column, step_attention)  # (N, max_length, S)
+            finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
+            # Whole sentences that need no more steps (beam search: nothing left to gain).
+            done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
+            finished = ops.logical_or(finished, done)  # (A,) their live rows are frozen
+            tokens = ops.where(finished, end_id, emitted)  # (A,)
+            return (t + 1, tokens, new_state, finished, ids, attention, loop_state, rows, memory, *sources)
+
+        def stepping(t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources):
+            running = cond(t, tokens, state, finished)
+            if not drops_rows:
+                return running
+            leaving = strategy.rows_done(finished, loop_state, max_length)  # (A,) rows of done sentences
+            return ops.logical_and(running, ops.logical_not(enough_leaving(leaving)))
+
+        t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources = backend.while_loop(
+            stepping,
+            step,
+            (t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources),
+            growing=growing,
+        )
         if drops_rows:
-            rows, (tokens, new_state, finished, loop_state, memory), saved = retire(
-                done, rows, (tokens, new_state, finished, loop_state, memory), saved, (finished, loop_state)
+            leaving = strategy.rows_done(finished, loop_state, max_length)  # (A,)
+            rows, (tokens, state, finished, loop_state, memory), saved = retire(
+                leaving, rows, (tokens, state, finished, loop_state, memory), saved, (finished, loop_state)
             )
-        return (t + 1, tokens, new_state, finished, ids, attention, loop_state, rows, memory, saved, *sources)
+        return (t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources)
 
+    growing = () if known_width else (5,)
     t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = backend.while_loop(
-        cond, body, loop_vars, growing=() if known_width else (5,)
+        cond, segment, loop_vars, growing=growing
     )
     if drops_rows:  # (N, ...) every row's final values
         finished, loop_state = save_rows(saved, rows, (finished, loop_state))

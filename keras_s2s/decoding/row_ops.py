@@ -83,7 +83,9 @@ def row_top_k(values, k):
     candidates = take_rows(chunks, best + first_chunk)  # (N, k, c)
     top_values, position = ops.top_k(ops.reshape(candidates, (-1, k * chunk)), k=k)  # (N, k)
     # column = best[n, position // c] * c + position % c
-    chunk_of = take_rows(ops.reshape(best, (-1,)), position // chunk + first_chunk // num_chunks * k)  # (N, k)
+    chunk_of = take_rows(
+        ops.reshape(best, (-1,)), position // chunk + first_chunk // num_chunks * k
+    )  # (N, k)
     return top_values, ops.cast(chunk_of * chunk + position % chunk, "int32")
 
 

@@ -8,8 +8,10 @@ following steps run on the sentences still being translated only. The loop
 variables of the active rows shrink (`GATHER` of the kept rows, the encoder
 memory included); the id / attention histories stay at full size, indexed by
 each active row's buffer row, and the final strategy state of a leaving row
-is saved at full size for `finalize`. The gather runs only at the steps where
-a sentence leaves (a `cond`, TFLite `IF`).
+is saved at full size for `finalize`. The decode runs in segments: an inner
+loop steps until at least a quarter of the active rows are done (or the
+end), then the outer loop drops them with one gather, so no step pays for a
+conditional (TFLite's `IF` copies its inputs, the memory included).
 
 Shapes that change between steps are not possible everywhere: under JAX and
 under XLA (`jit_compile=True`) every loop variable keeps its shape, and the
@@ -30,6 +32,16 @@ def save_rows(saved, rows, values):
     return tree.map_structure(lambda full, part: ops.scatter_update(full, index, part), saved, values)
 
 
+def enough_leaving(done):
+    """Whether the done rows are worth a gather: at least 1 / LEAVE_DENOMINATOR of them.
+
+    Dropping rows copies the active rows' state and memory once; rows left
+    in place only cost their share of each step (frozen, fed [END]).
+    """
+    num_done = ops.sum(ops.cast(done, "int32"))
+    return ops.logical_and(num_done > 0, num_done * LEAVE_DENOMINATOR >= ops.shape(done)[0])
+
+
 def retire(done, rows, active, saved, saving):
     """Drops the rows in `done`, first saving `saving` of every active row.
 
@@ -42,18 +54,11 @@ def retire(done, rows, active, saved, saving):
         saving: nested structure of `(A, ...)` tensors to save.
 
     Returns:
-        `(rows, active, saved)`: `(A',)`, `(A', ...)` and `(N, ...)`; unchanged
-        when no row is done (the gathers do not run then).
+        `(rows, active, saved)`: `(A',)`, `(A', ...)` and `(N, ...)`.
     """
+    kept = backend.true_indices(ops.logical_not(done))  # (A',) int32
 
-    def drop():
-        kept = backend.true_indices(ops.logical_not(done))  # (A',) int32
+    def keep(x):
+        return backend.take_rows(x, kept)  # (A', ...)
 
-        def keep(x):
-            return backend.take_rows(x, kept)  # (A', ...)
-
-        return keep(rows), tree.map_structure(keep, active), save_rows(saved, rows, saving)
-
-    num_done = ops.sum(ops.cast(done, "int32"))
-    enough = ops.logical_and(num_done > 0, num_done * LEAVE_DENOMINATOR >= ops.shape(done)[0])
-    return ops.cond(enough, drop, lambda: (rows, active, saved))
+    return keep(rows), tree.map_structure(keep, active), save_rows(saved, rows, saving)

@@ -85,7 +85,7 @@ def test_tflite_inference_runner_does_not_keep_the_error_history(reverse_tflite)
         messages.append(str(error.value))
     # A kept interpreter would repeat every earlier failure in each message.
     assert len(set(messages)) == 1, [len(m) for m in messages]
-    assert messages[0].count("failed to invoke") == 1
+    assert messages[0].count("failed to prepare") == 1
     ids = translator.source_tokenizer(["a b c"]).numpy()
     expected = translator.model.generate(ids, translator.strategy)["ids"].numpy()[0]
     got = model(ids)["target_ids"][0]

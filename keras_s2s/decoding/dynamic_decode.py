@@ -231,9 +231,11 @@ def dynamic_decode(
         return (t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources)
 
     growing = () if known_width else (5,)
-    t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = backend.while_loop(
-        cond, segment, loop_vars, growing=growing
-    )
+    if drops_rows:  # segments until every row has left
+        outputs = backend.while_loop(cond, segment, loop_vars, growing=growing)
+    else:  # one segment: the loop runs to the end
+        outputs = segment(*loop_vars)
+    t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = outputs
     if drops_rows:  # (N, ...) every row's final values
         finished, loop_state = save_rows(saved, rows, (finished, loop_state))
     if fixed_length:  # keep the buffers' max_length steps (static shapes, jax.jit)

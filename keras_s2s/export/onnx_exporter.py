@@ -1,5 +1,6 @@
 """ONNX model for ONNX Runtime: ids in, ids out, the whole search in the graph."""
 
+import copy
 import os
 import tempfile
 
@@ -63,6 +64,11 @@ def export_onnx(translator, path, overwrite=False, max_source_length=None, max_t
     targets = litert_paths(path)
     check_targets(targets, overwrite)  # before the conversion
     module = TranslationModule(translator, max_source_length, max_target_length, strings_out=False)
+    # tf2onnx cannot convert the nested loops of a decode that drops finished
+    # sentences (an ONNX Loop node without its 'axis' attribute): this graph
+    # keeps every row to the end, which gives the same tokens.
+    module.strategy = copy.copy(module.strategy)
+    module.strategy.drops_finished_rows = False
     vocab_size = source_vocab_size(translator)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])

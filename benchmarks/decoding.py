@@ -41,11 +41,13 @@ import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, decoding, text  # noqa: E402
@@ -79,19 +81,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--batch1-sentences", type=int, default=64, help="test sentences per pass at batch size 1"
     )
-    parser.add_argument(
-        "--model",
-        metavar="RUN_DIR",
-        default=None,
-        help="decode with this trained Seq2Seq run directory (e.g. saved_models/multi30k_de_en) "
-        "on real sentences (--test-source) instead of training one on --task",
-    )
-    parser.add_argument(
-        "--test-source",
-        default=str(default_test_source()),
-        help="with --model: source sentences, one a line, decoded in file order "
-        "(default: the shared Multi30k test_2016_flickr.de.gz)",
-    )
+    real_sentences.add_arguments(parser)
     parser.add_argument("--embedding-dim", type=int, default=64)
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument(
@@ -132,33 +122,15 @@ def parse_args(argv=None):
     return args
 
 
-def default_test_source():
-    root = os.environ.get("KERAS_S2S_DATA") or REPO.parent / "shared" / "data"
-    return pathlib.Path(root) / "multi30k" / "test_2016_flickr.de.gz"
-
-
 # ----------------------------------------------------------------- the model
 def load_model(args):
     """A trained run directory: `(model, source_tokenizer, info)`."""
-    from keras_s2s.training.run_directory import load_run
-
-    model, src_tok, _, settings = load_run(args.model)
+    model, src_tok, _, info = real_sentences.load(args)
     if not isinstance(model, Seq2Seq):
         raise SystemExit(
             f"--model {args.model}: a {type(model).__name__}; the keras-hub adapter drives a Seq2Seq"
         )
-    if not os.path.exists(args.test_source):
-        raise SystemExit(
-            f"--test-source {args.test_source} does not exist (set KERAS_S2S_DATA or pass a file)"
-        )
-    info = {
-        "run_directory": os.path.abspath(args.model),
-        "test_source": str(args.test_source),
-        "parameters": int(model.count_params()),
-        "settings": settings.get("model", {}),
-        "source_vocab_size": src_tok.vocab_size,
-        "target_vocab_size": model.target_vocab_size,
-    }
+    info.update(source_vocab_size=src_tok.vocab_size, target_vocab_size=model.target_vocab_size)
     return model, src_tok, info
 
 
@@ -210,9 +182,7 @@ def test_batches(args, src_tok, batch_size):
     count = args.batch1_sentences if batch_size == 1 else args.sentences
     count = max(batch_size, count - count % batch_size)
     if args.model:  # real sentences in file order: lengths as a server sees them
-        from keras_s2s.data.loaders import read_lines
-
-        sources = read_lines(args.test_source)[:count]
+        sources = real_sentences.read_sources(args, count)
         count = len(sources) - len(sources) % batch_size
         sources = sources[:count]
     else:

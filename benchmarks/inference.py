@@ -37,6 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import export as export_benchmark  # noqa: E402  (benchmarks/export.py; sets env and logging)
 import numpy as np  # noqa: E402
+import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
 
 import keras_s2s  # noqa: E402
 from keras_s2s import data  # noqa: E402
@@ -49,18 +50,7 @@ LABELS = export_benchmark.LABELS
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--model",
-        metavar="RUN_DIR",
-        default=None,
-        help="a trained run directory (e.g. saved_models/multi30k_de_en) decoding real sentences "
-        "(--test-source, in file order) instead of a model trained here on dates",
-    )
-    parser.add_argument(
-        "--test-source",
-        default=str(default_test_source()),
-        help="with --model: source sentences, one a line (default: the shared Multi30k test_2016_flickr.de.gz)",
-    )
+    real_sentences.add_arguments(parser)
     parser.add_argument(
         "--runtimes", default=",".join(RUNTIMES), help="comma-separated subset of " + ",".join(RUNTIMES)
     )
@@ -98,31 +88,10 @@ def parse_args(argv=None):
     return args
 
 
-def default_test_source():
-    root = os.environ.get("KERAS_S2S_DATA") or HERE.parent.parent / "shared" / "data"
-    return pathlib.Path(root) / "multi30k" / "test_2016_flickr.de.gz"
-
-
-def load_model(args):
-    """`(model, source_tokenizer, target_tokenizer, info)` of a run directory."""
-    from keras_s2s.training.run_directory import load_run
-
-    model, source_tokenizer, target_tokenizer, settings = load_run(args.model)
-    info = {
-        "run_directory": os.path.abspath(args.model),
-        "test_source": str(args.test_source),
-        "parameters": int(model.count_params()),
-        "settings": settings.get("model", {}),
-    }
-    return model, source_tokenizer, target_tokenizer, info
-
-
 def test_sources(args, needed):
     """`needed` source sentences: real ones with `--model`, else held-out dates."""
     if args.model:
-        from keras_s2s.data.loaders import read_lines
-
-        sources = read_lines(args.test_source)
+        sources = real_sentences.read_sources(args, needed)
         if len(sources) < needed:
             raise SystemExit(f"--test-source {args.test_source}: {len(sources)} sentences, {needed} needed")
         return sources[:needed]
@@ -161,7 +130,7 @@ def measure(functions, batches, warmup_batches):
 def run(args):
     results = {"machine": export_benchmark.machine(), "litert_threads": args.threads}
     if args.model:
-        model, source_tokenizer, target_tokenizer, results["model"] = load_model(args)
+        model, source_tokenizer, target_tokenizer, results["model"] = real_sentences.load(args)
         t = results["model"]
         print(
             f"model: {args.model}, {type(model).__name__}({t['settings']}), {t['parameters']:,} "

@@ -33,7 +33,11 @@ def dynamic_decode(
     rows into fixed-size buffers `(N, max_length)` / `(N, max_length, S)`.
     A row stops at [END]: after it its ids are 0 and its attention rows are 0.
     The loop ends once every row has finished or after `max_length` steps, and
-    the buffers are sliced to the `L` steps actually run.
+    the buffers are sliced to the `L` steps actually run. The rows of a
+    sentence that needs no more steps (`strategy.rows_done`) leave the decode
+    once a quarter of the active rows have (`row_retirement.py`): the step
+    function then sees fewer rows (`N` shrinks) and the same rows of state
+    and memory; not under JAX or XLA, nor for sampling (rows are frozen).
 
     Written once in `keras.ops`, it runs on every Keras backend: under
     TensorFlow the loop is a `tf.while_loop` whose graph uses only TFLite
@@ -63,7 +67,7 @@ def dynamic_decode(
             state before step 0.
         memory: nested structure of tensors `(B, ...)` (encoder outputs,
             precomputed keys, source mask). Beam search tiles it once to
-            `(B*K, ...)`; it is never gathered again.
+            `(B*K, ...)`; it is gathered only when sentences leave.
         strategy: a `DecodingStrategy`, a name (`"greedy"`, `"beam"`,
             `"sampling"`) or a config dict, see `keras_s2s.decoding.get`.
         batch_size: `B`, int or scalar int tensor. Default: the leading

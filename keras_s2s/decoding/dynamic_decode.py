@@ -154,7 +154,7 @@ def dynamic_decode(
     def segment(t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources):
         """Steps until enough rows are done (or the end), then drops those rows."""
 
-        def step(t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources):
+        def step(t, tokens, state, finished, ids, attention, loop_state, rows, memory, leaving, *sources):
             logits, new_state, step_attention = step_fn(tokens, state, memory)
             logits = ops.cast(logits, "float32")  # (A, V)
             new_state = tree.pack_sequence_as(  # same nesting and dtypes as state
@@ -212,23 +212,38 @@ def dynamic_decode(
             done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
             finished = ops.logical_or(finished, done)  # (A,) their live rows are frozen
             tokens = ops.where(finished, end_id, emitted)  # (A,)
-            return (t + 1, tokens, new_state, finished, ids, attention, loop_state, rows, memory, *sources)
+            return (
+                t + 1,
+                tokens,
+                new_state,
+                finished,
+                ids,
+                attention,
+                loop_state,
+                rows,
+                memory,
+                done,
+                *sources,
+            )
 
-        def stepping(t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources):
+        def stepping(t, tokens, state, finished, ids, attention, loop_state, rows, memory, leaving, *sources):
             running = cond(t, tokens, state, finished)
-            if not drops_rows:
-                return running
-            leaving = strategy.rows_done(finished, loop_state, max_length)  # (A,) rows of done sentences
-            return ops.logical_and(running, ops.logical_not(enough_leaving(leaving)))
+            return (
+                ops.logical_and(running, ops.logical_not(enough_leaving(leaving))) if drops_rows else running
+            )
 
-        t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources = backend.while_loop(
-            stepping,
-            step,
-            (t, tokens, state, finished, ids, attention, loop_state, rows, memory, *sources),
-            growing=growing,
+        # Memory and rows are loop variables, not captures: the TFLite
+        # converter segfaulted on the captured form (greedy search).
+        leaving = ops.zeros_like(finished)  # (A,) rows of done sentences, from the last step
+        t, tokens, state, finished, ids, attention, loop_state, rows, memory, leaving, *sources = (
+            backend.while_loop(
+                stepping,
+                step,
+                (t, tokens, state, finished, ids, attention, loop_state, rows, memory, leaving, *sources),
+                growing=growing,
+            )
         )
         if drops_rows:
-            leaving = strategy.rows_done(finished, loop_state, max_length)  # (A,)
             rows, (tokens, state, finished, loop_state, memory), saved = retire(
                 leaving, rows, (tokens, state, finished, loop_state, memory), saved, (finished, loop_state)
             )

@@ -79,13 +79,11 @@ def row_top_k(values, k):
     maxima = ops.reshape(ops.max(chunks, axis=1), (-1, num_chunks))  # (N, V'/c)
     best = ops.top_k(maxima, k=k)[1]  # (N, k) chunks with the largest maxima
     best = -ops.top_k(-best, k=k)[0]  # (N, k) ascending: ties go to the lower column
-    first_chunk = ops.expand_dims(ops.arange(ops.shape(best)[0], dtype=best.dtype) * num_chunks, 1)  # (N, 1)
-    candidates = take_rows(chunks, best + first_chunk)  # (N, k, c)
+    row = ops.expand_dims(ops.arange(ops.shape(best)[0], dtype=best.dtype), 1)  # (N, 1)
+    candidates = take_rows(chunks, best + row * num_chunks)  # (N, k, c)
     top_values, position = ops.top_k(ops.reshape(candidates, (-1, k * chunk)), k=k)  # (N, k)
     # column = best[n, position // c] * c + position % c
-    chunk_of = take_rows(
-        ops.reshape(best, (-1,)), position // chunk + first_chunk // num_chunks * k
-    )  # (N, k)
+    chunk_of = take_rows(ops.reshape(best, (-1,)), position // chunk + row * k)  # (N, k)
     return top_values, ops.cast(chunk_of * chunk + position % chunk, "int32")
 
 

@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_s2s.layers.additive_score import additive_score
 from keras_s2s.layers.base_attention import BaseAttention
 
 
@@ -72,12 +73,11 @@ class AdditiveAttention(BaseAttention):
 
     def score(self, query, keys):
         q = ops.matmul(query, self.query_kernel)  # (B, Tq, units)
-        hidden = ops.expand_dims(q, 2) + ops.expand_dims(keys, 1)  # (B,Tq,Tv,u)
-        v = self.score_vector  # (units,)
+        v = ops.cast(self.score_vector, q.dtype)  # (units,)
         if self.normalize:
-            hidden = hidden + self.score_bias  # (B, Tq, Tv, units)
-            v = self.score_gain * v / ops.sqrt(ops.sum(ops.square(v)))
-        return ops.sum(ops.tanh(hidden) * v, axis=-1)  # (B, Tq, Tv)
+            q = q + ops.cast(self.score_bias, q.dtype)  # (B, Tq, units): tanh(q + b + k)
+            v = ops.cast(self.score_gain, q.dtype) * v / ops.sqrt(ops.sum(ops.square(v)))
+        return additive_score(q, keys, v)  # (B, Tq, Tv)
 
     def get_config(self):
         base_config = super().get_config()

@@ -56,8 +56,9 @@ def _arrays(seed=0, batch=2, tq=3, tv=4, units=5):
     return [query, keys, vector], weights
 
 
-def test_scores_and_gradients_equal_automatic_differentiation():
-    arrays, weights = _arrays()
+@pytest.mark.parametrize("tq", [3, 1], ids=["hand_written_gradient", "one_query_plain_ops"])
+def test_scores_and_gradients_equal_automatic_differentiation(tq):
+    arrays, weights = _arrays(tq=tq)
     value, grads = _value_and_gradients(additive_score, arrays, weights)
     expected_value, expected_grads = _value_and_gradients(_plain, arrays, weights)
     assert value == pytest.approx(expected_value, rel=1e-6)

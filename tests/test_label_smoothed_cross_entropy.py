@@ -8,7 +8,7 @@ import pytest
 from seq2seq_data import reverse_task
 
 import keras_s2s  # noqa: F401  (registers the serializables)
-from keras_s2s.models import LabelSmoothedCrossEntropy, Seq2Seq, Transformer
+from keras_s2s.models import LabelSmoothedCrossEntropy, MaskedCrossEntropy, Seq2Seq, Transformer
 
 LOGITS = np.array([[[2.0, 0.0, 1.0], [0.0, 0.0, 0.0]], [[1.0, 3.0, 0.0], [0.5, 0.5, 2.0]]], "float32")
 LABELS = np.array([[2, 0], [1, 2]], "int32")  # (B, T); one padding token
@@ -90,8 +90,8 @@ def test_compile_label_smoothing_for_both_models(make, tmp_path):
     model.save(tmp_path / "m.keras")
     restored = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(restored.loss, LabelSmoothedCrossEntropy) and restored.loss.label_smoothing == 0.1
-    model.compile()  # 0 keeps Keras' plain loss
-    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+    model.compile()  # 0 keeps the plain masked cross-entropy
+    assert type(model.loss) is MaskedCrossEntropy and model.loss.ignore_class == 0
     with pytest.raises(ValueError, match="label_smoothing=1.5"):
         model.compile(label_smoothing=1.5)
     with pytest.raises(ValueError, match="label_smoothing=0.1, loss='mse'"):

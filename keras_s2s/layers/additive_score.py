@@ -17,7 +17,13 @@ kept tensor is `A`, `1 − A²` and the product with `G ⊗ v` are one
 `TanhGrad` on TensorFlow, and `∂L/∂v` is one matrix product: fit steps of
 an additive-attention model spend ~40% less time in the score
 (`benchmarks/training.py`, docs/benchmarks.md). The forward ops are those
-of `sum(tanh(q + k) * v)`, so outputs (and exported graphs) are unchanged.
+of `sum(tanh(q + k) * v)`, so outputs are unchanged.
+
+A single query position (a decoding step; input feeding's scan) runs the
+plain ops: one step's tensor is small, and the decoding loop of an exported
+SavedModel / LiteRT model gets no gradient override (TensorFlow cannot save
+the gradient of a custom-gradient op inside a `while` body that keeps an
+intermediate tensor).
 """
 
 import keras
@@ -35,16 +41,28 @@ def additive_score(query, keys, score_vector):
     Returns:
         `(B, Tq, Tv)` scores.
     """
-    return _score(*(ops.convert_to_tensor(x) for x in (query, keys, score_vector)))
+    query, keys, score_vector = (ops.convert_to_tensor(x) for x in (query, keys, score_vector))
+    if query.shape[1] == 1:  # a decoding step (or input feeding's scan): plain ops
+        return _plain_score(query, keys, score_vector)
+    return _score(query, keys, score_vector)
+
+
+def _plain_score(query, keys, score_vector):
+    return ops.sum(_hidden(query, keys) * score_vector, axis=-1)  # (B, Tq, Tv)
+
+
+def _hidden(query, keys):
+    return ops.tanh(ops.expand_dims(query, 2) + ops.expand_dims(keys, 1))  # (B, Tq, Tv, u)
 
 
 @ops.custom_gradient
 def _score(query, keys, score_vector):
-    hidden = ops.tanh(ops.expand_dims(query, 2) + ops.expand_dims(keys, 1))  # (B, Tq, Tv, u)
+    hidden = _hidden(query, keys)  # (B, Tq, Tv, u)
     scores = ops.sum(hidden * score_vector, axis=-1)  # (B, Tq, Tv)
 
     def grad(*args, upstream=None):
-        upstream = args[0] if upstream is None else upstream  # (B, Tq, Tv)
+        upstream = args[0] if upstream is None else upstream
+        upstream = ops.reshape(upstream, ops.shape(scores))  # (B, Tq, Tv); SavedModel traces it rank-free
         d_hidden = _tanh_grad(hidden, ops.expand_dims(upstream, -1) * score_vector)  # (B, Tq, Tv, u)
         d_vector = ops.tensordot(upstream, hidden, axes=[[0, 1, 2], [0, 1, 2]])  # (u,)
         return ops.sum(d_hidden, axis=2), ops.sum(d_hidden, axis=1), d_vector

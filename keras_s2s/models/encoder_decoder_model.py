@@ -7,6 +7,7 @@ from keras import ops
 from keras_s2s import decoding
 from keras_s2s.models import compiled_generate
 from keras_s2s.models.label_smoothed_cross_entropy import LabelSmoothedCrossEntropy
+from keras_s2s.models.masked_cross_entropy import MaskedCrossEntropy
 from keras_s2s.models.masked_token_accuracy import MaskedTokenAccuracy
 from keras_s2s.models.output_prior import is_tf_dataset, target_log_prior
 
@@ -78,7 +79,7 @@ class EncoderDecoderModel(keras.Model):
             label_smoothing: float in `[0, 1)`, for the default loss: the
                 cross-entropy against `(1 - ε) · onehot(y) + ε / V`
                 (`LabelSmoothedCrossEntropy`), padding still ignored. 0 (the
-                default) keeps the plain `SparseCategoricalCrossentropy`.
+                default) keeps the plain cross-entropy (`MaskedCrossEntropy`).
             **kwargs: the other `keras.Model.compile` arguments.
         """
         if (
@@ -100,7 +101,7 @@ class EncoderDecoderModel(keras.Model):
         if loss == "default" and label_smoothing:
             loss = LabelSmoothedCrossEntropy(label_smoothing=float(label_smoothing), ignore_class=PAD_ID)
         elif loss == "default":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD_ID)
+            loss = MaskedCrossEntropy(ignore_class=PAD_ID)
         if metrics == "default":
             metrics = [MaskedTokenAccuracy(pad_id=PAD_ID)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)

@@ -3,8 +3,9 @@
 cli → training / export / translator → models → layers, decoding; data →
 text. Layers, models and decoding use `keras.ops` (no TensorFlow), so they
 run on every Keras backend; the few backend-specific pieces of decoding and
-generate live in one module each (`BACKEND_MODULES`), which imports a
-backend only inside the function that needs it. A new module that imports
+generate, and the backend-specific kernels of a layer or loss, live in the
+modules of `BACKEND_MODULES`, which import a backend only inside the
+function that needs it. A new module that imports
 the wrong way fails here.
 """
 
@@ -31,8 +32,13 @@ FORBIDDEN = {
 }
 
 
-# The one module per package that may import a backend (lazily, see below).
-BACKEND_MODULES = {"decoding/backend.py", "models/compiled_generate.py"}
+# The modules that may import a backend (lazily, see below).
+BACKEND_MODULES = {
+    "decoding/backend.py",
+    "models/compiled_generate.py",
+    "layers/additive_score.py",
+    "models/masked_cross_entropy.py",
+}
 
 
 def _imports(path):

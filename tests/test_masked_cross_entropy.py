@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from seq2seq_data import reverse_task
 
-from keras_s2s.models import MaskedCrossEntropy, Seq2Seq, masked_cross_entropy
+from keras_s2s.models import LabelSmoothedCrossEntropy, MaskedCrossEntropy, Seq2Seq, masked_cross_entropy
 
 LOGITS = np.array([[[2.0, 0.0, 1.0], [0.0, 0.0, 0.0]], [[1.0, 3.0, 0.0], [0.5, 0.5, 2.0]]], "float32")
 LABELS = np.array([[2, 0], [1, 2]], "int32")  # (B, T); one padding token
@@ -24,8 +24,13 @@ def test_hand_computed_value_with_padding_ignored():
 
 
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none", "mean_with_sample_weight"])
-def test_value_equals_keras_masked_sparse_loss(reduction):
-    ours = MaskedCrossEntropy(reduction=reduction)
+@pytest.mark.parametrize(
+    "make",
+    [MaskedCrossEntropy, lambda **kwargs: LabelSmoothedCrossEntropy(0.0, **kwargs)],
+    ids=["masked", "label_smoothed_0"],
+)
+def test_value_equals_keras_masked_sparse_loss(make, reduction):
+    ours = make(reduction=reduction)
     keras_loss = keras.losses.SparseCategoricalCrossentropy(
         from_logits=True, ignore_class=0, reduction=reduction
     )

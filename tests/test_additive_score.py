@@ -1,7 +1,7 @@
 """layers/additive_score.py: the hand-written gradient against automatic differentiation.
 
-Marked `backends`: the custom gradient runs on TensorFlow (TanhGrad), JAX and
-PyTorch (`1 - y²`).
+Marked `backends`: the custom gradient (`keras.ops.custom_gradient`) runs on
+TensorFlow, JAX and PyTorch.
 """
 
 import keras

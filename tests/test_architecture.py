@@ -3,7 +3,7 @@
 cli → training / export / translator → models → layers, decoding; data →
 text. Layers, models and decoding use `keras.ops` (no TensorFlow), so they
 run on every Keras backend; the few backend-specific pieces of decoding and
-generate, and the backend-specific kernels of a layer or loss, live in the
+generate, and the backend-specific kernel of the default loss, live in the
 modules of `BACKEND_MODULES`, which import a backend only inside the
 function that needs it. A new module that imports
 the wrong way fails here.
@@ -36,7 +36,6 @@ FORBIDDEN = {
 BACKEND_MODULES = {
     "decoding/backend.py",
     "models/compiled_generate.py",
-    "layers/additive_score.py",
     "models/masked_cross_entropy.py",
 }
 

@@ -13,11 +13,11 @@ output, broadcasts the reduction's gradient with a tile, multiplies by `v`,
 applies tanh's derivative and reduces the broadcast of `q` and `k`, each a
 pass over the `(B, Tq, Tv, u)` tensor (the largest one in an attention RNN's
 training step: 64·32·32·256 floats at batch 64, 32 tokens). Here the only
-kept tensor is `A`, `1 − A²` and the product with `G ⊗ v` are one
-`TanhGrad` on TensorFlow, and `∂L/∂v` is one matrix product: forward +
-backward at batch 64, 32 × 32 positions, 256 units take 36 ms instead of
-60 on the 2-core CPU of docs/benchmarks.md. The forward ops are those of
-`sum(tanh(q + k) * v)`, so outputs are unchanged.
+kept tensor is `A`, there is no tile, and `∂L/∂v` is one matrix product:
+forward + backward at batch 64, 32 × 32 positions, 256 units take 45 ms
+instead of 56 on the 2-core CPU of docs/benchmarks.md. The forward ops are
+those of `sum(tanh(q + k) * v)`, so outputs are unchanged. `keras.ops`
+only, like every layer.
 
 A single query position (a decoding step; input feeding's scan) runs the
 plain ops: one step's tensor is small, and the decoding loop of an exported
@@ -26,7 +26,6 @@ the gradient of a custom-gradient op inside a `while` body that keeps an
 intermediate tensor).
 """
 
-import keras
 from keras import ops
 
 
@@ -63,17 +62,8 @@ def _score(query, keys, score_vector):
     def grad(*args, upstream=None):
         upstream = args[0] if upstream is None else upstream
         upstream = ops.reshape(upstream, ops.shape(scores))  # (B, Tq, Tv); SavedModel traces it rank-free
-        d_hidden = _tanh_grad(hidden, ops.expand_dims(upstream, -1) * score_vector)  # (B, Tq, Tv, u)
+        d_hidden = ops.expand_dims(upstream, -1) * score_vector * (1.0 - ops.square(hidden))  # (B,Tq,Tv,u)
         d_vector = ops.tensordot(upstream, hidden, axes=[[0, 1, 2], [0, 1, 2]])  # (u,)
         return ops.sum(d_hidden, axis=2), ops.sum(d_hidden, axis=1), d_vector
 
     return scores, grad
-
-
-def _tanh_grad(tanh_output, upstream):
-    """`upstream ⊙ (1 − y²)` for `y = tanh(x)`: one fused op on TensorFlow."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.raw_ops.TanhGrad(y=tanh_output, dy=upstream)
-    return upstream * (1.0 - ops.square(tanh_output))

@@ -38,6 +38,36 @@ def test_learns_the_reverse_task(attention, input_feeding):
     assert np.mean(np.all(out["ids"].numpy() == y_val[:50, : out["ids"].shape[1]], axis=1)) > 0.8
 
 
+@pytest.fixture
+def without_op_determinism():
+    """Keras turns XLA off under op determinism, which conftest.py enables."""
+    from tensorflow.python.framework import config
+
+    config.disable_op_determinism()
+    yield
+    config.enable_op_determinism()
+
+
+@pytest.mark.parametrize("input_feeding", [False, True], ids=["parallel", "input_feeding"])
+def test_trains_under_xla(input_feeding, without_op_determinism):
+    """`jit_compile=True` (Keras' "auto" on a GPU) trains, to the graph's losses.
+
+    Input feeding's scan once ran in `keras.ops.scan`, whose `tf.while_loop`
+    has no `maximum_iterations`: XLA refused its gradient ("XLA compilation
+    requires a fixed tensor list size").
+    """
+    x, y = reverse_task(256, seed=0)
+    losses = []
+    for jit_compile in (False, True):
+        keras.utils.set_random_seed(0)
+        model = Seq2Seq(20, 20, input_feeding=input_feeding, embedding_dim=8, units=16)
+        model.compile(jit_compile=jit_compile)
+        assert model.jit_compile == jit_compile
+        history = model.fit(x, y, batch_size=64, epochs=2, shuffle=False, verbose=0)
+        losses.append(history.history["loss"])
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-3)
+
+
 def test_no_attention_baseline_trains():
     x, y = reverse_task(2000, seed=0)
     model = Seq2Seq(20, 20, attention=None, **SMALL)

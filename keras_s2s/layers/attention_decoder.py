@@ -6,7 +6,7 @@ from keras import ops
 from keras_s2s.layers.additive_attention import AdditiveAttention
 from keras_s2s.layers.base_attention import BaseAttention
 from keras_s2s.layers.multiplicative_attention import MultiplicativeAttention
-from keras_s2s.layers.recurrence import can_hoist, project_inputs, recurrent_step
+from keras_s2s.layers.recurrence import can_hoist, project_inputs, recurrent_step, scan_steps
 from keras_s2s.layers.rnn_encoder import check_rnn_args, rnn_layer
 from keras_s2s.layers.scaled_dot_product_attention import ScaledDotProductAttention
 
@@ -185,7 +185,7 @@ class AttentionDecoder(keras.layers.Layer):
         return self._attentional(x, memory, target_mask, training)
 
     def _scan_steps(self, target_ids, encoder_state, memory, training):
-        """Input feeding: `_step` scanned over the (time-major) target.
+        """Input feeding: `_step` scanned over the target (`recurrence.scan_steps`).
 
         What does not depend on h̃_{t-1} is computed for all steps before the
         scan: the embedding, its dropout and, where `can_hoist` allows, its
@@ -200,21 +200,14 @@ class AttentionDecoder(keras.layers.Layer):
             kernel = cell.kernel[: self.embedding_dim]  # (E, G·u), the embedding's rows
             embedded = project_inputs(cell, embedded, kernel=kernel)  # (B, T, G·u)
             feed_kernel = ops.cast(cell.kernel[self.embedding_dim :], embedded.dtype)  # (u, G·u)
-        inputs = ops.transpose(embedded, (1, 0, 2))  # (T, B, ·)
         state = self.initial_state(encoder_state)
-        source_mask = memory[-1]
-        weights = ops.zeros(ops.shape(source_mask), dtype=self.compute_dtype)  # (B,S)
 
-        # The TensorFlow `scan` stacks the carry itself, so the carry holds the
-        # step's weights too; h̃_t is the last state entry (input feeding).
-        def body(carry, x):
-            _, new_state, weights = self._step(x, carry[:-1], memory, training, feed_kernel)
-            carry = (*new_state, ops.cast(weights, self.compute_dtype))
-            return carry, carry
+        def body(x, carry):  # (B, ·), [*states, h̃_{t-1}]
+            outputs, new_state, weights = self._step(x, carry, memory, training, feed_kernel)
+            return (outputs, ops.cast(weights, self.compute_dtype)), tuple(new_state)
 
-        _, history = ops.scan(body, (*state, weights), inputs)  # (T, B, ·) each
-        outputs, weights = history[-2], history[-1]  # (T, B, u), (T, B, S)
-        return ops.transpose(outputs, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+        (_, (outputs, weights), _) = scan_steps(body, embedded, state)  # (B, T, u), (B, T, S)
+        return outputs, weights
 
     # === decoding (generate) ===
     def prepare_memory(self, encoder_outputs, source_mask=None):

@@ -128,6 +128,33 @@ def scan_recurrence(cell, projected, initial_state, mask=None, go_backwards=Fals
     )
 
 
+def scan_steps(step, inputs, initial_state):
+    """Runs `step` over the time axis of `inputs` in Keras' RNN loop, unmasked.
+
+    For steps that are not a single cell (input feeding's decoder step):
+    the loop of `scan_recurrence`, which on TensorFlow is a `tf.while_loop`
+    with `maximum_iterations` (XLA needs it for the gradient's stacks, where
+    `keras.ops.scan` fails under `jit_compile=True`) and pipelined
+    iterations, keeping the carry in loop variables (`ops.scan` keeps it in a
+    TensorArray it reads and rewrites every step).
+
+    Args:
+        step: `(x_t, states) -> (outputs_t, new_states)`; `outputs_t` may be
+            nested, `new_states` a tuple like `states`.
+        inputs: `(B, T, ·)`.
+        initial_state: tuple of `(B, ·)` tensors.
+
+    Returns:
+        `(last_outputs, outputs, final_states)`, `outputs` nested like
+        `outputs_t`, each `(B, T, ·)`.
+    """
+    from keras.src import backend  # the loop behind keras.layers.RNN
+
+    return backend.rnn(
+        step, inputs, tuple(initial_state), input_length=inputs.shape[1], return_all_outputs=True
+    )
+
+
 def hoisting_applies(layer, training):
     """Whether a `GRU`/`LSTM` layer should run `scan_recurrence`.
 

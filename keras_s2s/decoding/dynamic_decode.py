@@ -4,6 +4,7 @@ import numpy as np
 from keras import ops, tree
 
 from keras_s2s.decoding import backend
+from keras_s2s.decoding.history import append_step, gather_hypotheses, in_step_order
 from keras_s2s.decoding.registry import get
 from keras_s2s.decoding.row_retirement import enough_leaving, retire, save_rows
 
@@ -206,7 +207,7 @@ def dynamic_decode(
                 if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
                     grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
                     attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
-                attention = ops.scatter_update(attention, column, step_attention)  # (N, max_length, S)
+                attention = append_step(attention, step_attention, rows if drops_rows else None)  # (N, M, S)
             finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
             # Whole sentences that need no more steps (beam search: nothing left to gain).
             done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
@@ -257,16 +258,17 @@ def dynamic_decode(
     t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = outputs
     if drops_rows:  # (N, ...) every row's final values
         finished, loop_state = save_rows(saved, rows, (finished, loop_state))
+    attention = in_step_order(attention, t)  # (N, max_length, S)
     if fixed_length:  # keep the buffers' max_length steps (static shapes, jax.jit)
         if sources:
-            attention = _gather_history(attention, sources[0])
+            attention = gather_hypotheses(attention, sources[0])
         out = dict(strategy.finalize(ids, attention, finished, loop_state, batch_size))
         out["length"] = t
         return out
     ids = ids[:, :t]  # (N, L)
     attention = attention[:, :t]  # (N, L, S)
     if sources:
-        attention = _gather_history(attention, sources[0][:, :t])
+        attention = gather_hypotheses(attention, sources[0][:, :t])
     return strategy.finalize(ids, attention, finished, loop_state, batch_size)
 
 
@@ -281,27 +283,6 @@ def slice_steps(outputs):
     outputs["ids"] = outputs["ids"][..., :length]
     outputs["attention"] = outputs["attention"][..., :length, :]
     return outputs
-
-
-def _gather_history(attention, sources):
-    """`out[n, t] = attention[sources[n, t], t]`, 0 where `sources[n, t] < 0`.
-
-    Args:
-        attention: `(N, L, S)` float32, row n = what decode row n computed.
-        sources: `(N, L)` int32, the row holding step t of hypothesis n.
-
-    Returns:
-        `(N, L, S)` float32. TFLite builtins only (TRANSPOSE, RESHAPE, GATHER).
-    """
-    shape = ops.shape(attention)  # (3,)
-    num_rows, length, width = shape[0], shape[1], shape[2]
-    time_major = ops.reshape(  # (L*N, S), row t*N + n
-        ops.transpose(attention, (1, 0, 2)), (length * num_rows, width)
-    )
-    steps = ops.expand_dims(ops.arange(length, dtype="int32") * num_rows, 0)  # (1, L)
-    flat = steps + ops.maximum(sources, 0)  # (N, L)
-    picked = ops.take(time_major, flat, axis=0)  # (N, L, S)
-    return ops.where(ops.expand_dims(sources >= 0, 2), picked, 0.0)
 
 
 def _validate_max_length(max_length):

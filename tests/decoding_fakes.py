@@ -94,12 +94,14 @@ LOOP = program({START: {A: 0.9, END: 0.1}, A: {A: 0.7, B: 0.2, END: 0.1}})
 SHORT = program({START: {B: 0.6, A: 0.4}, B: {END: 0.9, A: 0.1}, A: {END: 1.0}})
 
 
-def tiny_rnn(vocab=7, hidden=5, seed=0):
+def tiny_rnn(vocab=7, hidden=5, seed=0, sentence_memory=False):
     """A deterministic RNN-with-attention step function made of constants.
 
     Returns `step_fn`; state `(h (N, H), t (N, 1))`, memory `{"keys": (N, S,
     H), "mask": (N, S) bool}`. The [END] logit grows with the step so every
     row finishes within a few steps. Only TFLite builtin ops.
+    `sentence_memory`: memory has `M` rows for the `N = M·K` decode rows,
+    row n reading memory row n // K (`dynamic_decode(sentence_memory=True)`).
     """
     rng = np.random.default_rng(seed)
     emb = tf.constant(rng.normal(size=(vocab, hidden)), tf.float32)
@@ -112,6 +114,10 @@ def tiny_rnn(vocab=7, hidden=5, seed=0):
         h, t = state
         h = tf.tanh(tf.gather(emb, token_ids) + tf.matmul(h, rec))  # (N, H)
         keys, mask = memory["keys"], memory["mask"]
+        if sentence_memory:  # (M, ...) → (N, ...): row n reads memory row n // K
+            per_row = tf.shape(h)[0] // tf.maximum(tf.shape(keys)[0], 1)
+            sentence = tf.range(tf.shape(h)[0]) // tf.maximum(per_row, 1)  # (N,)
+            keys, mask = tf.gather(keys, sentence), tf.gather(mask, sentence)
         scores = tf.reduce_sum(keys * tf.expand_dims(h, 1), -1)  # (N, S)
         weights = tf.nn.softmax(tf.where(mask, scores, -1e9), -1)  # (N, S)
         context = tf.reduce_sum(tf.expand_dims(weights, -1) * keys, 1)  # (N, H)

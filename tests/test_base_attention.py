@@ -82,6 +82,26 @@ def test_prepare_memory_once_then_attend_equals_call(kind):
 
 
 @KINDS
+def test_a_memory_row_serves_its_sentences_rows(kind):
+    """A rank-2 query of N = M·K rows attends M memory rows: row n → memory row n // K.
+
+    What beam search's K hypotheses do with one memory row per sentence; the
+    result is the single-step attention over the memory tiled to N rows.
+    """
+    layer = LAYERS[kind]()
+    layer(Q, V)  # builds the weights
+    keys, values = layer.prepare_memory(V)  # M = 3 rows
+    queries = Q.reshape(12, 6)  # N = 12: K = 4 rows per memory row
+    context, weights = layer.attend(queries, keys, values, value_mask=MASK, return_attention_scores=True)
+    tiled = [np.repeat(keras.ops.convert_to_numpy(x), 4, axis=0) for x in (keys, values, MASK)]
+    expected = layer.attend(queries, tiled[0], tiled[1], value_mask=tiled[2], return_attention_scores=True)
+    context, weights, *expected = (keras.ops.convert_to_numpy(x) for x in (context, weights, *expected))
+    np.testing.assert_allclose(context, expected[0], atol=1e-5)
+    np.testing.assert_allclose(weights, expected[1], atol=1e-6)
+    assert weights.shape == expected[1].shape  # (N, [H,] S)
+
+
+@KINDS
 def test_gradients_reach_every_weight(kind):
     layer = LAYERS[kind]()
     layer(Q, V)

@@ -26,13 +26,14 @@ def rnn_inputs(batch=3, source=4, seed=1):
     return keys, mask, h0
 
 
-def rnn_decoder(strategy, known_width=False):
+def rnn_decoder(strategy, known_width=False, sentence_memory=False):
     """A tf.function decode: unknown batch, source length and max_length.
 
     `known_width`: pass `attention_size` (the source length), as
-    `Seq2Seq.generate` and the exporters do.
+    `Seq2Seq.generate` and the exporters do. `sentence_memory`: the step
+    reads one memory row per sentence (`dynamic_decode(sentence_memory=True)`).
     """
-    step_fn = tiny_rnn()
+    step_fn = tiny_rnn(sentence_memory=sentence_memory)
 
     @tf.function(
         input_signature=[
@@ -47,7 +48,13 @@ def rnn_decoder(strategy, known_width=False):
         memory = {"keys": keys, "mask": mask}
         width = tf.shape(keys)[1] if known_width else None
         return dynamic_decode(
-            step_fn, (h0, t0), memory, strategy, max_length=max_length, attention_size=width
+            step_fn,
+            (h0, t0),
+            memory,
+            strategy,
+            max_length=max_length,
+            attention_size=width,
+            sentence_memory=sentence_memory,
         )
 
     return decode
@@ -277,3 +284,23 @@ def test_beam_attention_fast_path_is_exact(beam, known_width):
             np.testing.assert_array_equal(np.asarray(fast[key]), np.asarray(slow[key]))
     ids = np.asarray(fast["ids"]).reshape(-1, fast["ids"].shape[-1])
     assert np.any(ids == END) and np.any(ids == 0)  # some beams ended early
+
+
+@pytest.mark.parametrize(
+    "strategy", [GreedySearch(), BeamSearch(3), BeamSearch(3, coverage_penalty=0.2)], ids=str
+)
+def test_sentence_memory_decodes_as_the_tiled_memory(strategy):
+    """One memory row per sentence gives the same ids, scores and attention.
+
+    Sentences finish at different steps, so rows leave the decode (their
+    memory rows with them) in several segments.
+    """
+    tiled = rnn_decoder(strategy, known_width=True)
+    shared = rnn_decoder(strategy, known_width=True, sentence_memory=True)
+    for seed in range(4):
+        keys, mask, h0 = rnn_inputs(batch=9, source=6, seed=seed)
+        expected = tiled(keys, mask, h0, tf.constant(12))
+        out = shared(keys, mask, h0, tf.constant(12))
+        np.testing.assert_array_equal(out["ids"], expected["ids"])
+        np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
+        np.testing.assert_allclose(out["attention"], expected["attention"], atol=1e-6)

@@ -6,7 +6,7 @@ from keras import ops, tree
 from keras_s2s.decoding import backend
 from keras_s2s.decoding.history import append_step, gather_hypotheses, in_step_order
 from keras_s2s.decoding.registry import get
-from keras_s2s.decoding.row_retirement import enough_leaving, retire, save_rows
+from keras_s2s.decoding.row_retirement import enough_leaving, retire, retire_memory, save_rows
 
 
 def dynamic_decode(
@@ -20,6 +20,7 @@ def dynamic_decode(
     end_id=3,
     attention_size=None,
     fixed_length=False,
+    sentence_memory=False,
 ):
     """Decode token by token with a step function in a single `ops.while_loop`.
 
@@ -68,7 +69,8 @@ def dynamic_decode(
             state before step 0.
         memory: nested structure of tensors `(B, ...)` (encoder outputs,
             precomputed keys, source mask). Beam search tiles it once to
-            `(B*K, ...)`; it is gathered only when sentences leave.
+            `(B*K, ...)` (unless `sentence_memory`); it is gathered only when
+            sentences leave.
         strategy: a `DecodingStrategy`, a name (`"greedy"`, `"beam"`,
             `"sampling"`) or a config dict, see `keras_s2s.decoding.get`.
         batch_size: `B`, int or scalar int tensor. Default: the leading
@@ -82,6 +84,14 @@ def dynamic_decode(
             width from the start and keeps one shape through the loop, which
             the TFLite `WHILE` kernel needs (a buffer that grows inside the
             loop converts, but the converted model fails at run time).
+        fixed_length: keep the buffers' `max_length` steps and return the
+            steps run as `"length"` (static shapes, for `jax.jit`).
+        sentence_memory: the step function reads `memory` with one row per
+            sentence while it decodes `N = B·K` rows: decode row `n` uses
+            memory row `n // K` (`BaseAttention.attend` does, for a rank-2
+            query). Beam search then never tiles the memory: each step
+            reads `K` times less of it, and LiteRT's `WHILE` loop copies `K`
+            times less per step.
 
     Returns:
         A dict with `"ids"` int32 `(B, L)` (without [START], with [END] when
@@ -109,11 +119,16 @@ def dynamic_decode(
                 f"{type(strategy).__name__} reads the attention weights (its coverage penalty) and "
                 "needs their width: pass `attention_size` (the source length). Received: attention_size=None"
             )
-        state, memory, num_rows, loop_state = strategy.initialize(
-            batch_size, initial_state, memory, attention_size=attention_size
+        state, tiled, num_rows, loop_state = strategy.initialize(
+            batch_size, initial_state, () if sentence_memory else memory, attention_size=attention_size
         )
     else:
-        state, memory, num_rows, loop_state = strategy.initialize(batch_size, initial_state, memory)
+        state, tiled, num_rows, loop_state = strategy.initialize(
+            batch_size, initial_state, () if sentence_memory else memory
+        )
+    memory = memory if sentence_memory else tiled
+    # Rows per memory row: what a sentence leaving the decode removes from `memory`.
+    memory_step = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
     tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
     if attention_size is None and not backend.shapes_may_grow():
         # JAX: fixed shapes; the width is read off an abstract first step.
@@ -245,8 +260,9 @@ def dynamic_decode(
             )
         )
         if drops_rows:
-            rows, (tokens, state, finished, loop_state, memory), saved = retire(
-                leaving, rows, (tokens, state, finished, loop_state, memory), saved, (finished, loop_state)
+            memory = retire_memory(leaving, memory, memory_step)
+            rows, (tokens, state, finished, loop_state), saved = retire(
+                leaving, rows, (tokens, state, finished, loop_state), saved, (finished, loop_state)
             )
         return (t, tokens, state, finished, ids, attention, loop_state, rows, memory, saved, *sources)
 
@@ -309,6 +325,15 @@ def _validate_max_length(max_length):
             return int(np.reshape(static, ()))
         return ops.cast(ops.reshape(max_length, ()), "int32")
     raise ValueError(f"`max_length` must be a positive integer. Received: max_length={max_length!r}")
+
+
+def _rows_per_sentence(num_rows, batch_size):
+    """`num_rows // batch_size`: Python arithmetic on static (or JAX symbolic) sizes, 0 for an empty batch."""
+    if ops.is_tensor(num_rows) or ops.is_tensor(batch_size):
+        return num_rows // ops.maximum(batch_size, 1)
+    if isinstance(batch_size, int) and batch_size == 0:
+        return 0
+    return num_rows // batch_size
 
 
 def _infer_batch_size(memory, initial_state):

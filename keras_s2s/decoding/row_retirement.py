@@ -62,3 +62,26 @@ def retire(done, rows, active, saved, saving):
         return backend.take_rows(x, kept)  # (A', ...)
 
     return keep(rows), tree.map_structure(keep, active), save_rows(saved, rows, saving)
+
+
+def retire_memory(done, memory, rows_per_memory_row=1):
+    """The memory rows of the sentences that stay.
+
+    Args:
+        done: `(A,)` bool, the active rows that leave (whole sentences, whose
+            rows are consecutive).
+        memory: nested structure of `(A / rows_per_memory_row, ...)` tensors.
+        rows_per_memory_row: `K`, int or scalar int tensor: 1 when every
+            decode row has its own memory row, the beam size when a
+            sentence's `K` rows share one (`dynamic_decode(sentence_memory=True)`).
+
+    Returns:
+        `memory` with the kept rows only.
+    """
+    leaving = (
+        done
+        if isinstance(rows_per_memory_row, int) and rows_per_memory_row == 1
+        else done[::rows_per_memory_row]
+    )
+    kept = backend.true_indices(ops.logical_not(leaving))  # (M',) int32
+    return tree.map_structure(lambda x: backend.take_rows(x, kept), memory)

@@ -72,12 +72,21 @@ class AdditiveAttention(BaseAttention):
         return ops.matmul(key, self.key_kernel)  # (B, Tv, units)
 
     def score(self, query, keys):
+        q, v = self._score_inputs(query)  # (B, Tq, units), (units,)
+        return additive_score(q, keys, v)  # (B, Tq, Tv)
+
+    def step_score(self, query, keys):
+        q, v = self._score_inputs(query)  # (B, Tq, units), (units,)
+        return additive_score(q, keys, v, custom_gradient=False)  # (B, Tq, Tv)
+
+    def _score_inputs(self, query):
+        """`(q, v)`: the projected query (plus the bias) and the score vector."""
         q = ops.matmul(query, self.query_kernel)  # (B, Tq, units)
         v = ops.cast(self.score_vector, q.dtype)  # (units,)
         if self.normalize:
             q = q + ops.cast(self.score_bias, q.dtype)  # (B, Tq, units): tanh(q + b + k)
             v = ops.cast(self.score_gain, q.dtype) * v / ops.sqrt(ops.sum(ops.square(v)))
-        return additive_score(q, keys, v)  # (B, Tq, Tv)
+        return q, v
 
     def get_config(self):
         base_config = super().get_config()

@@ -19,29 +19,31 @@ instead of 56 on the 2-core CPU of docs/benchmarks.md. The forward ops are
 those of `sum(tanh(q + k) * v)`, so outputs are unchanged. `keras.ops`
 only, like every layer.
 
-A single query position (a decoding step; input feeding's scan) runs the
-plain ops: one step's tensor is small, and the decoding loop of an exported
-SavedModel / LiteRT model gets no gradient override (TensorFlow cannot save
-the gradient of a custom-gradient op inside a `while` body that keeps an
-intermediate tensor).
+Decoding steps (`custom_gradient=False`, what `AdditiveAttention.step_score`
+passes: one query per row, or a beam's K hypotheses as the K queries of their
+sentence) and single query positions run the plain ops: a step's tensor is
+small, and the decoding loop of an exported SavedModel / LiteRT model gets no
+gradient override (TensorFlow cannot save the gradient of a custom-gradient
+op inside a `while` body that keeps an intermediate tensor).
 """
 
 from keras import ops
 
 
-def additive_score(query, keys, score_vector):
+def additive_score(query, keys, score_vector, custom_gradient=True):
     """`Σ_u tanh(q_i + k_j)_u · v_u`, differentiated as in the module docstring.
 
     Args:
         query: `(B, Tq, u)` projected queries (plus the score bias, if any).
         keys: `(B, Tv, u)` projected keys.
         score_vector: `(u,)`, `v`, in the queries' dtype.
+        custom_gradient: bool; False gives the plain ops (decoding steps).
 
     Returns:
         `(B, Tq, Tv)` scores.
     """
     query, keys, score_vector = (ops.convert_to_tensor(x) for x in (query, keys, score_vector))
-    if query.shape[1] == 1:  # a decoding step (or input feeding's scan): plain ops
+    if not custom_gradient or query.shape[1] == 1:  # a decoding step: plain ops
         return _plain_score(query, keys, score_vector)
     return _score(query, keys, score_vector)
 

@@ -80,6 +80,16 @@ class BaseAttention(keras.layers.Layer):
         """Raw scores `(B, Tq, Tv)` (or `(B, H, Tq, Tv)`) of `query` `(B, Tq, dq)`."""
         raise NotImplementedError
 
+    def step_score(self, query, keys):
+        """Raw scores of the queries of one decoding step (`attend` with a rank-2 query).
+
+        Same shapes as `score`, which it defaults to; a subclass whose
+        `score` has a custom gradient gives plain ops here (decoding loops
+        are saved to SavedModels, and TensorFlow cannot save a custom
+        gradient inside a `while` body).
+        """
+        return self.score(query, keys)
+
     def project_output(self, context):
         """Maps the weighted sum to the output; identity unless multi-head."""
         return context
@@ -108,17 +118,28 @@ class BaseAttention(keras.layers.Layer):
         training=None,
         query_positions=None,
     ):
-        """Attends `query` to a memory made by `prepare_memory`."""
+        """Attends `query` to a memory made by `prepare_memory`.
+
+        A rank-2 query `(N, dq)` is one decoding step of `N` rows. The
+        memory may have fewer rows, `M` with `N = M·K` (beam search keeps one
+        memory row per sentence for its `K` hypotheses): row `n` then attends
+        memory row `n // K`, its sentence's `K` rows being that memory row's
+        `K` query positions.
+        """
         single_step = len(query.shape) == 2
         if single_step:
-            query = ops.expand_dims(query, 1)  # (B, 1, dq)
+            rows = ops.shape(query)[0]  # N
+            memory_rows = ops.shape(values)[0]  # M
+            per_row = _ratio(rows, memory_rows)  # K = N / M
+            query = ops.reshape(query, (memory_rows, per_row, query.shape[-1]))  # (M, K, dq)
             if query_mask is not None:
-                query_mask = ops.expand_dims(query_mask, 1)  # (B, 1)
+                query_mask = ops.reshape(query_mask, (memory_rows, per_row))  # (M, K)
             if query_positions is not None:
-                query_positions = ops.expand_dims(query_positions, 1)  # (B, 1)
+                query_positions = ops.reshape(query_positions, (memory_rows, per_row))  # (M, K)
+            scores = self.step_score(query, keys)  # (M, [H,] K, Tv)
         else:
             self._check_rank(query, 3, "query")
-        scores = self.score(query, keys)  # (B, [H,] Tq, Tv)
+            scores = self.score(query, keys)  # (B, [H,] Tq, Tv)
         weights = self._masked_softmax(scores, query_mask, value_mask, query_positions)
         dropped = self._dropout_layer(weights, training=training)
         context = ops.matmul(dropped, values)  # (B, [H,] Tq, dv)
@@ -127,8 +148,12 @@ class BaseAttention(keras.layers.Layer):
             q = ops.cast(query_mask, context.dtype)  # (B, Tq)
             context = context * ops.expand_dims(q, -1)  # (B, Tq, dv)
         if single_step:
-            context = ops.squeeze(context, 1)  # (B, dv)
-            weights = ops.squeeze(weights, -2)  # (B, [H,] Tv)
+            context = ops.reshape(context, (rows, context.shape[-1]))  # (N, dv)
+            if len(weights.shape) == 4:  # (M, H, K, Tv) → (N, H, Tv)
+                weights = ops.transpose(weights, (0, 2, 1, 3))  # (M, K, H, Tv)
+                weights = ops.reshape(weights, (rows, weights.shape[2], ops.shape(weights)[3]))
+            else:
+                weights = ops.reshape(weights, (rows, ops.shape(weights)[2]))  # (N, Tv)
         if return_attention_scores:
             return context, weights
         return context
@@ -214,3 +239,12 @@ class BaseAttention(keras.layers.Layer):
         base_config = super().get_config()
         config = {"dropout": self.dropout}
         return {**base_config, **config}
+
+
+def _ratio(rows, memory_rows):
+    """`rows // memory_rows`: Python arithmetic on static (or JAX symbolic) sizes, 0 for an empty batch."""
+    if ops.is_tensor(rows) or ops.is_tensor(memory_rows):
+        return rows // ops.maximum(memory_rows, 1)
+    if isinstance(memory_rows, int) and memory_rows == 0:
+        return 0
+    return rows // memory_rows

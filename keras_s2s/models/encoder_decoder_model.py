@@ -234,6 +234,7 @@ class EncoderDecoderModel(keras.Model):
             max_length=max_length,
             attention_size=ops.shape(source_ids)[1],
             fixed_length=fixed_length,
+            sentence_memory=True,  # the decoders attend through BaseAttention.attend
         )
 
     def _compiled_generate(self, strategy, jit_compile=False):

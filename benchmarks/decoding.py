@@ -51,7 +51,6 @@ import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
 import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, decoding, text  # noqa: E402
-from keras_s2s.decoding.row_ops import tile_rows  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
@@ -89,9 +88,9 @@ def parse_args(argv=None):
         choices=["state", "state+memory"],
         default="state",
         help="what the keras-hub adapter puts in the sampler's cache: the "
-        "decoder state only (memory tiled once, captured by `next`; the "
-        "faster keras-hub setup) or the state and the attention memory "
-        "(BeamSampler then reorders the memory at every step)",
+        "decoder state only (the memory, one row per sentence, captured by "
+        "`next`; the faster keras-hub setup) or the state and the attention "
+        "memory (BeamSampler then tiles it and reorders it at every step)",
     )
     parser.add_argument("--no-xla", action="store_true", help="skip the XLA variants")
     parser.add_argument(
@@ -218,7 +217,6 @@ def hub(model, sampler, jit=False, cache_memory=False):
     The cache is the decoder state (a list of `(B, units)` tensors), and with
     `cache_memory` also the attention memory `(keys, values, mask)`.
     """
-    beams = getattr(sampler, "num_beams", 1)
 
     # A dynamic batch dimension: BeamSampler's loop does not keep a static one.
     @tf.function(jit_compile=jit, input_signature=[SOURCE_SPEC])
@@ -239,12 +237,13 @@ def hub(model, sampler, jit=False, cache_memory=False):
                 return logits, None, (tuple(state), memory)
         else:
             # BeamSampler repeats the cache rows num_beams times consecutively
-            # (ops.repeat): tile the memory the same way, once.
-            tiled = tuple(tile_rows(m, beams) for m in memory) if beams > 1 else memory
+            # (ops.repeat), as keras_s2s lays out its beams: the decoder step
+            # serves a sentence's rows from its one memory row (N = B·K rows,
+            # B memory rows), so `next` captures the memory untiled.
             cache = tuple(state)
 
             def next(prompt, cache, index):
-                logits, state, _ = model.decoder.step(prompt[:, index - 1], list(cache), tiled)
+                logits, state, _ = model.decoder.step(prompt[:, index - 1], list(cache), memory)
                 return logits, None, tuple(state)
 
         out = sampler(next, prompt, cache=cache, index=1, mask=mask, stop_token_ids=[END_ID])

@@ -136,6 +136,7 @@ def dynamic_decode(
     known_width = attention_size is not None
     width = attention_size if known_width else 0
     drops_rows = strategy.drops_finished_rows and not fixed_length and backend.can_drop_rows()
+    column_shape = _column_shape(num_rows, width) if known_width else None  # (N, S), a loop constant
     finished = ops.zeros((num_rows,), "bool")  # (N,)
     # The active rows: at first all N. `rows` (A,) is the buffer row (of
     # `ids`, `attention`, `sources`, `saved`) of each; with `drops_rows` a
@@ -222,7 +223,9 @@ def dynamic_decode(
                 if not known_width:  # TensorFlow and PyTorch only (see `backend.while_loop`)
                     grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
                     attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
-                attention = append_step(attention, step_attention, rows if drops_rows else None)  # (N, M, S)
+                attention = append_step(  # (N, max_length, S)
+                    attention, step_attention, rows if drops_rows else None, column_shape
+                )
             finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
             # Whole sentences that need no more steps (beam search: nothing left to gain).
             done = strategy.rows_done(finished, loop_state, max_length)  # (A,)
@@ -325,6 +328,13 @@ def _validate_max_length(max_length):
             return int(np.reshape(static, ()))
         return ops.cast(ops.reshape(max_length, ()), "int32")
     raise ValueError(f"`max_length` must be a positive integer. Received: max_length={max_length!r}")
+
+
+def _column_shape(num_rows, width):
+    """`(N, S)` of one history column: a tuple of ints, else an int32 tensor."""
+    if isinstance(num_rows, int) and isinstance(width, int):
+        return (num_rows, width)
+    return ops.stack([ops.cast(num_rows, "int32"), ops.cast(width, "int32")])
 
 
 def _rows_per_sentence(num_rows, batch_size):

@@ -21,7 +21,7 @@ Written in `keras.ops` (every backend), TFLite builtin ops only.
 from keras import ops
 
 
-def append_step(history, weights, rows=None):
+def append_step(history, weights, rows=None, column_shape=None):
     """`[history[:, 1:] ; weights]`: the step's weights as the last column.
 
     Args:
@@ -29,13 +29,18 @@ def append_step(history, weights, rows=None):
         weights: `(A, S)` float32, the weights of the active rows.
         rows: `(A,)` int32, the buffer row of each active row, or None when
             the active rows are all `N` rows in buffer order.
+        column_shape: optional `(N, S)` (a tuple or an int32 tensor made
+            before the loop: no shape ops per step); default read off
+            `history`.
 
     Returns:
         `(N, M, S)`; buffer rows that are not active get a 0 column.
     """
     if rows is not None:  # (N, S): each active row's weights in its buffer row
-        shape = ops.shape(history)
-        weights = ops.scatter(ops.expand_dims(rows, 1), weights, (shape[0], shape[2]))
+        if column_shape is None:
+            shape = ops.shape(history)
+            column_shape = (shape[0], shape[2])
+        weights = ops.scatter(ops.expand_dims(rows, 1), weights, column_shape)
     return ops.concatenate([history[:, 1:], ops.expand_dims(weights, 1)], axis=1)
 
 

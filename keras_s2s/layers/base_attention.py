@@ -128,9 +128,9 @@ class BaseAttention(keras.layers.Layer):
         """
         single_step = len(query.shape) == 2
         if single_step:
-            rows = ops.shape(query)[0]  # N
-            memory_rows = ops.shape(values)[0]  # M
-            per_row = _ratio(rows, memory_rows)  # K = N / M
+            memory_shape = ops.shape(values)  # (M, [H,] Tv, dv)
+            memory_rows, width = memory_shape[0], memory_shape[-2]  # M, Tv
+            per_row = _ratio(query, memory_rows)  # K = N / M
             query = ops.reshape(query, (memory_rows, per_row, query.shape[-1]))  # (M, K, dq)
             if query_mask is not None:
                 query_mask = ops.reshape(query_mask, (memory_rows, per_row))  # (M, K)
@@ -148,12 +148,10 @@ class BaseAttention(keras.layers.Layer):
             q = ops.cast(query_mask, context.dtype)  # (B, Tq)
             context = context * ops.expand_dims(q, -1)  # (B, Tq, dv)
         if single_step:
-            context = ops.reshape(context, (rows, context.shape[-1]))  # (N, dv)
+            context = ops.reshape(context, (-1, context.shape[-1]))  # (N, dv)
             if len(weights.shape) == 4:  # (M, H, K, Tv) → (N, H, Tv)
                 weights = ops.transpose(weights, (0, 2, 1, 3))  # (M, K, H, Tv)
-                weights = ops.reshape(weights, (rows, weights.shape[2], ops.shape(weights)[3]))
-            else:
-                weights = ops.reshape(weights, (rows, ops.shape(weights)[2]))  # (N, Tv)
+            weights = ops.reshape(weights, (-1, *weights.shape[2:-1], width))  # (N, [H,] Tv)
         if return_attention_scores:
             return context, weights
         return context
@@ -241,10 +239,13 @@ class BaseAttention(keras.layers.Layer):
         return {**base_config, **config}
 
 
-def _ratio(rows, memory_rows):
-    """`rows // memory_rows`: Python arithmetic on static (or JAX symbolic) sizes, 0 for an empty batch."""
-    if ops.is_tensor(rows) or ops.is_tensor(memory_rows):
-        return rows // ops.maximum(memory_rows, 1)
+def _ratio(query, memory_rows):
+    """`N // M` for the reshape of `query` `(N, dq)`: Python arithmetic on static
+    (or JAX symbolic) sizes, 0 for an empty batch; -1 where a size is known at run
+    time only (TensorFlow infers it, an empty batch included, with no extra op)."""
+    rows = query.shape[0]
+    if rows is None or ops.is_tensor(memory_rows):
+        return -1
     if isinstance(memory_rows, int) and memory_rows == 0:
         return 0
     return rows // memory_rows

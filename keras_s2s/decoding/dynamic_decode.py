@@ -128,7 +128,7 @@ def dynamic_decode(
         )
     memory = memory if sentence_memory else tiled
     # Rows per memory row: what a sentence leaving the decode removes from `memory`.
-    memory_step = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
+    rows_per_memory_row = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
     tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
     if attention_size is None and not backend.shapes_may_grow():
         # JAX: fixed shapes; the width is read off an abstract first step.
@@ -263,7 +263,7 @@ def dynamic_decode(
             )
         )
         if drops_rows:
-            memory = retire_memory(leaving, memory, memory_step)
+            memory = retire_memory(leaving, memory, rows_per_memory_row)
             rows, (tokens, state, finished, loop_state), saved = retire(
                 leaving, rows, (tokens, state, finished, loop_state), saved, (finished, loop_state)
             )

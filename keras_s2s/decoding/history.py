@@ -8,7 +8,7 @@ and the columns before them are still 0:
 
     H_t = [H_{t-1}[:, 1:] ; a_t]                              (N, M, S)
 
-In LiteRT that is one `SLICE` and one `CONCATENATION` (two copies of the
+In LiteRT that is one `STRIDED_SLICE` and one `CONCATENATION` (two copies of the
 buffer). Writing column `t` in place with `tensor_scatter_nd_update`, as
 TensorFlow does, is lowered by the TFLite converter to `SCATTER_ND` of
 ones, `SUB`, `MUL`, `SCATTER_ND` of the values and `ADD`, each over the

@@ -139,9 +139,12 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
         else:
             length = ops.max(position) + 1  # the written prefix: token t costs O(t)
             prefix_keys, prefix_values = keys[:, :, :length], values[:, :, :length]
+        # One query position per row (a row's own cache): the rank-3 call keeps
+        # the query length a static 1 (a rank-2 query would be read as K query
+        # positions per cache row, of a size known at run time only).
         context = self.self_attention.attend(
-            h, prefix_keys, prefix_values, query_positions=position
-        )  # (N, d)
+            ops.expand_dims(h, 1), prefix_keys, prefix_values, query_positions=ops.expand_dims(position, 1)
+        )[:, 0]  # (N, d)
         x = inputs + ops.cast(context, inputs.dtype)  # (N, d)
         x, weights = self._cross_attend(x, memory, None, encoder_outputs_mask, False)
         return self.feedforward(x), (keys, values), weights

@@ -41,7 +41,9 @@ class BeamSearch(DecodingStrategy):
 
     Memory is tiled once `B -> B*K` (each sentence's rows repeated K times
     consecutively) and never gathered: all beams of a sentence share it.
-    Uses only TFLite builtin ops.
+    With `dynamic_decode(..., sentence_memory=True)` (the models' decoders)
+    it is not tiled at all: row n reads memory row n // K. Uses only TFLite
+    builtin ops.
 
     Args:
         beam_size: K, int >= 1. `beam_size=1` gives exactly the greedy ids.

@@ -56,10 +56,18 @@ def _arrays(seed=0, batch=2, tq=3, tv=4, units=5):
     return [query, keys, vector], weights
 
 
-@pytest.mark.parametrize("tq", [3, 1], ids=["hand_written_gradient", "one_query_plain_ops"])
-def test_scores_and_gradients_equal_automatic_differentiation(tq):
+@pytest.mark.parametrize(
+    "tq, custom_gradient",
+    [(3, True), (1, True), (3, False)],
+    ids=["hand_written_gradient", "one_query", "decoding_step_plain_ops"],
+)
+def test_scores_and_gradients_equal_automatic_differentiation(tq, custom_gradient):
     arrays, weights = _arrays(tq=tq)
-    value, grads = _value_and_gradients(additive_score, arrays, weights)
+
+    def score(*xs):
+        return additive_score(*xs, custom_gradient=custom_gradient)
+
+    value, grads = _value_and_gradients(score, arrays, weights)
     expected_value, expected_grads = _value_and_gradients(_plain, arrays, weights)
     assert value == pytest.approx(expected_value, rel=1e-6)
     for got, expected, name in zip(grads, expected_grads, ["query", "keys", "vector"]):

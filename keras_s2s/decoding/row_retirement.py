@@ -78,10 +78,6 @@ def retire_memory(done, memory, rows_per_memory_row=1):
     Returns:
         `memory` with the kept rows only.
     """
-    leaving = (
-        done
-        if isinstance(rows_per_memory_row, int) and rows_per_memory_row == 1
-        else done[::rows_per_memory_row]
-    )
+    leaving = done[::rows_per_memory_row]  # (M,) a sentence's first row speaks for it
     kept = backend.true_indices(ops.logical_not(leaving))  # (M',) int32
     return tree.map_structure(lambda x: backend.take_rows(x, kept), memory)

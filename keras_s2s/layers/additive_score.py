@@ -19,12 +19,13 @@ instead of 56 on the 2-core CPU of docs/benchmarks.md. The forward ops are
 those of `sum(tanh(q + k) * v)`, so outputs are unchanged. `keras.ops`
 only, like every layer.
 
-Decoding steps (`custom_gradient=False`, what `AdditiveAttention.step_score`
-passes: one query per row, or a beam's K hypotheses as the K queries of their
-sentence) and single query positions run the plain ops: a step's tensor is
-small, and the decoding loop of an exported SavedModel / LiteRT model gets no
-gradient override (TensorFlow cannot save the gradient of a custom-gradient
-op inside a `while` body that keeps an intermediate tensor).
+Decoding steps run the plain ops (`custom_gradient=False`, what
+`AdditiveAttention.step_score` passes for every rank-2 query: one query per
+row, a beam's K hypotheses as the K queries of their sentence, input
+feeding's scan): a step's tensor is small, and the decoding loop of an
+exported SavedModel / LiteRT model gets no gradient override (TensorFlow
+cannot save the gradient of a custom-gradient op inside a `while` body that
+keeps an intermediate tensor).
 """
 
 from keras import ops
@@ -43,7 +44,7 @@ def additive_score(query, keys, score_vector, custom_gradient=True):
         `(B, Tq, Tv)` scores.
     """
     query, keys, score_vector = (ops.convert_to_tensor(x) for x in (query, keys, score_vector))
-    if not custom_gradient or query.shape[1] == 1:  # a decoding step: plain ops
+    if not custom_gradient:  # a decoding step: plain ops
         return _plain_score(query, keys, score_vector)
     return _score(query, keys, score_vector)
 

@@ -111,7 +111,9 @@ def step_parts(args, decoder, rows):
         for i, block in enumerate(decoder.blocks):
             cache = (state["keys"][i], state["values"][i])
             block_memory = (memory["keys"][i], memory["values"][i])
-            x, (k, v), _ = block.step(x, state["position"], cache, block_memory, memory["source_mask"])
+            x, (k, v), _ = block.step(
+                x, cache, block_memory, memory["source_mask"], position=state["position"]
+            )
             keys.append(k)
             values.append(v)
         return {"position": state["position"] + 1, "keys": keys, "values": values}, x[0, 0]

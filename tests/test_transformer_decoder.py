@@ -36,22 +36,41 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.parametrize("max_length", [None, 8], ids=["growing", "fixed"])
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
-def test_cached_step_equals_teacher_forcing_position_by_position(config):
+def test_cached_step_equals_teacher_forcing_position_by_position(config, max_length):
     decoder = _decoder(**config)
     encoder = TransformerEncoder(10, **{**SMALL, "embedding_dim": decoder.embedding_dim})
     outputs = encoder(SRC)
     logits, weights = decoder(TGT, outputs, encoder_outputs_mask=SRC != 0, return_attention_scores=True)
     assert logits.shape == (3, 6, 12) and weights.shape == (3, 6, 5)
     memory = decoder.prepare_memory(outputs, SRC != 0)
-    state = decoder.initial_state(3, 8)  # the buffers are longer than the target
+    state = decoder.initial_state(3, max_length)  # fixed buffers longer than the target
     for t in range(TGT.shape[1]):
         step_logits, state, step_weights = decoder.step(TGT[:, t], state, memory)
         assert step_logits.dtype == "float32" and step_weights.shape == (3, 5)
         real = TGT[:, t] != 0  # teacher forcing masks the padded positions
         np.testing.assert_allclose(np.asarray(step_logits)[real], np.asarray(logits)[real, t], atol=1e-5)
         np.testing.assert_allclose(np.asarray(step_weights)[real], np.asarray(weights)[real, t], atol=1e-6)
-        np.testing.assert_array_equal(state["position"], t + 1)
+        if max_length is None:
+            assert state["keys"][0].shape[2] == t + 1
+        else:
+            np.testing.assert_array_equal(state["position"], t + 1)
+
+
+def test_a_growing_cache_holds_the_tokens_so_far():
+    decoder = _decoder()
+    memory = decoder.prepare_memory(_encode())
+    state = decoder.initial_state(3)
+    assert set(state) == {"keys", "values"} and state["keys"][0].shape == (3, 4, 0, 4)
+    fixed = decoder.initial_state(3, 7)
+    for t in range(3):
+        logits, state, _ = decoder.step(TGT[:, t], state, memory)
+        fixed_logits, fixed, _ = decoder.step(TGT[:, t], fixed, memory)
+        np.testing.assert_allclose(logits, fixed_logits, atol=1e-5)
+    for grown, buffer in zip(state["keys"] + state["values"], fixed["keys"] + fixed["values"]):
+        assert grown.shape == (3, 4, 3, 4)  # (N, H, t, k)
+        np.testing.assert_allclose(grown, np.asarray(buffer)[:, :, :3], atol=1e-6)
 
 
 def test_the_cache_holds_each_token_in_its_slot_and_nothing_after_it():

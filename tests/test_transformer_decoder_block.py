@@ -19,15 +19,19 @@ ENC = rng.normal(size=(2, 3, 8)).astype("float32")  # (B, S, d)
 ENC_MASK = np.array([[1, 1, 0], [1, 1, 1]], bool)
 
 
-def test_step_with_the_cache_equals_the_causal_call():
+@pytest.mark.parametrize("fixed", [False, True], ids=["growing", "fixed"])
+def test_step_with_the_cache_equals_the_causal_call(fixed):
     block = TransformerDecoderBlock(8, 2, 16)
     y, weights = block(X, ENC, encoder_outputs_mask=ENC_MASK, return_attention_scores=True)
     assert y.shape == (2, 5, 8) and weights.shape == (2, 2, 5, 3)
     assert block.self_attention.use_causal_mask and not block.cross_attention.use_causal_mask
     memory = block.prepare_memory(ENC)
-    cache = (np.zeros((2, 2, 6, 4), "float32"),) * 2  # (N, H, L, k), L > T
+    # (N, H, L, k) with L > T, or an empty cache that grows
+    cache = (np.zeros((2, 2, 6 if fixed else 0, 4), "float32"),) * 2
     for t in range(5):
-        out, cache, w = block.step(X[:, t], np.full((2,), t, "int32"), cache, memory, ENC_MASK)
+        position = np.full((2,), t, "int32") if fixed else None
+        out, cache, w = block.step(X[:, t], cache, memory, ENC_MASK, position=position)
+        assert cache[0].shape == (2, 2, 6 if fixed else t + 1, 4)
         np.testing.assert_allclose(out, np.asarray(y)[:, t], atol=1e-5)
         np.testing.assert_allclose(w, np.asarray(weights)[:, :, t], atol=1e-6)
     assert np.all(np.asarray(weights)[0, :, :, 2] == 0)

@@ -10,13 +10,17 @@ tests/test_architecture.py allows backend imports in this module only.
 - `while_loop`: under TensorFlow `tf.while_loop` with shape invariants,
   which `keras.ops.while_loop` cannot declare: the row dimension of a loop
   variable may lose its static size in the body (beam search's gathers and
-  reshapes), and an attention buffer whose width the caller did not give
-  grows from 0 to the source length at the first step. The traced graph is
+  reshapes), an axis of static size 0 may grow (a cache extended by one
+  position a step), and an attention buffer whose width the caller did not
+  give grows from 0 to the source length at the first step. The traced graph is
   the one the LiteRT and SavedModel exports were built and tested on. JAX
   (`lax.while_loop`) needs fixed shapes: a caller there always knows the
   width (`attention_width`). PyTorch: a Python loop.
-- `can_drop_rows`: whether the decode may shrink its batch as sentences
-  finish (not under JAX, nor under XLA).
+- `fixed_shapes`: whether every loop variable must keep its shape (JAX,
+  and a TensorFlow graph that XLA compiles). Elsewhere the decode may
+  shrink its batch as sentences finish (`can_drop_rows`) and a decoder's
+  state may grow along an axis that starts empty (a Transformer's key/value
+  cache, `(N, H, 0, k)` before the first step).
 - `true_indices`: `nonzero` of a mask, with TFLite builtins; `take_rows`:
   a row gather without `keras.ops.take`'s negative-index ops.
 - `static_value`: the value of a tensor when it is known without running a
@@ -47,20 +51,27 @@ def shapes_may_grow():
     return name() != "jax"
 
 
-def can_drop_rows():
-    """Whether a decode may drop rows while it runs (the row count shrinks).
+def fixed_shapes():
+    """Whether a decode loop's variables must keep their shapes.
 
-    Not under JAX, nor in a TensorFlow graph that XLA compiles
-    (`jit_compile=True`): both need every loop variable's shape fixed.
+    True under JAX and in a TensorFlow graph that XLA compiles
+    (`jit_compile=True`); False in a plain TensorFlow graph (the SavedModel
+    and LiteRT exports) and under PyTorch.
     """
     if name() == "jax":
-        return False
+        return True
     if name() == "tensorflow":
         import tensorflow as tf
         from tensorflow.python.ops import control_flow_util  # no public test for an XLA graph
 
-        return not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
-    return True
+        return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+    return False
+
+
+def can_drop_rows():
+    """Whether a decode may drop rows while it runs (the row count shrinks):
+    wherever loop shapes may change (`fixed_shapes`)."""
+    return not fixed_shapes()
 
 
 def take_rows(x, indices):
@@ -117,13 +128,14 @@ def while_loop(cond, body, loop_vars, growing=()):
 
 
 def _relaxed_shape(tensor):
-    """TensorFlow loop-invariant shape: the leading (row) dimension may change."""
+    """TensorFlow loop-invariant shape: the leading (row) dimension may change,
+    and so may every axis of static size 0 (an empty cache that grows)."""
     import tensorflow as tf
 
     shape = tensor.shape
     if shape.rank is None or shape.rank == 0:
         return shape
-    return tf.TensorShape([None]).concatenate(shape[1:])
+    return tf.TensorShape([None] + [None if size == 0 else size for size in shape[1:]])
 
 
 def attention_width(step_fn, token_ids, state, memory):

@@ -143,7 +143,7 @@ def source_vocab_size(translator):
 
 def _convert(module, quantization, source_vocab_size):
     concrete = module.translate_ids.get_concrete_function()
-    frozen = convert_variables_to_constants_v2(concrete)
+    frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False)
     names = sorted(concrete.structured_outputs)  # flat outputs come key-sorted
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])

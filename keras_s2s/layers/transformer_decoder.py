@@ -29,19 +29,22 @@ class TransformerDecoder(keras.layers.Layer):
     The decoder has the entry points of `AttentionDecoder`, so the decoding
     strategies drive it unchanged: `prepare_memory` projects the
     cross-attention keys and values of every block once per source
-    sentence; `initial_state(batch_size, max_length)` makes the decoding
-    state, a dict of tensors with the batch first (beam search tiles and
-    reorders it by rows):
+    sentence; `initial_state(batch_size, max_length=None)` makes the
+    decoding state, a dict of tensors with the batch first (beam search tiles
+    and reorders it by rows), in one of two layouts:
 
-    - `"position"` int32 `(N,)`: the next token's position;
-    - `"keys"`, `"values"`: one `(N, H, max_length, k)` buffer per block,
-      the self-attention keys and values of the tokens decoded so far.
+    - growing (no `max_length`; TensorFlow graphs, the SavedModel and LiteRT
+      exports, PyTorch): `"keys"`, `"values"`, one `(N, H, t, k)` cache per
+      block holding the `t` tokens decoded so far; each step appends one
+      position. Copies, reorders and attention all cost O(t) at step `t`.
+    - fixed (`max_length` given; JAX and XLA, whose loops keep their shapes):
+      also `"position"` int32 `(N,)`, the next token's position, and the
+      caches are `(N, H, max_length, k)` buffers written in place at
+      `position`, attended whole with the unwritten slots masked.
 
-    `step` embeds one token at its absolute position, writes its keys and
-    values into slot `position` of every block's buffers and attends the
-    written prefix only, masked by absolute position: token `t` costs O(t).
-    A causal mask built from the one-step query's length would hide every
-    earlier token but the first; see `TransformerDecoderBlock.step`.
+    `step` embeds one token at its absolute position and runs every block's
+    `TransformerDecoderBlock.step` on its cache; both layouts compute the same
+    logits.
 
     Args:
         vocab_size: int, size of the target vocabulary (id 0 is padding).
@@ -176,26 +179,27 @@ class TransformerDecoder(keras.layers.Layer):
             values.append(ops.cast(block_values, self.compute_dtype))
         return {"keys": keys, "values": values, "source_mask": ops.cast(source_mask, "bool")}
 
-    def initial_state(self, batch_size, max_length):
-        """The decoding state before [START]: position 0 and empty caches.
+    def initial_state(self, batch_size, max_length=None):
+        """The decoding state before [START]: empty caches (see the class docstring).
 
         Args:
             batch_size: int or scalar int tensor, `N`.
-            max_length: int or scalar int tensor, the most tokens the decode
-                generates (the cache buffers' length).
+            max_length: None for growing caches `(N, H, 0, k)`; else an int
+                or scalar int tensor, the most tokens the decode generates:
+                fixed `(N, H, max_length, k)` zero buffers and `"position"`.
 
         Returns:
-            dict: `"position"` int32 `(N,)` zeros, `"keys"` and `"values"`
-            one `(N, H, max_length, k)` zero buffer per block.
+            dict: `"keys"` and `"values"`, one cache per block, and with
+            `max_length` also `"position"` int32 `(N,)` zeros.
         """
         head_dim = self.embedding_dim // self.num_heads
-        shape = (batch_size, self.num_heads, max_length, head_dim)
+        length = 0 if max_length is None else max_length
+        shape = (batch_size, self.num_heads, length, head_dim)
         buffers = [ops.zeros(shape, dtype=self.compute_dtype) for _ in self.blocks]  # (N, H, L, k)
-        return {
-            "position": ops.zeros((batch_size,), dtype="int32"),
-            "keys": buffers,
-            "values": list(buffers),
-        }
+        state = {"keys": buffers, "values": list(buffers)}
+        if max_length is not None:
+            state["position"] = ops.zeros((batch_size,), dtype="int32")
+        return state
 
     def step(self, token_ids, state, memory):
         """One decoding step (`keras_s2s.decoding` step-function contract).
@@ -203,26 +207,33 @@ class TransformerDecoder(keras.layers.Layer):
         Args:
             token_ids: int `(N,)`, the previous token.
             state: the dict made by `initial_state` (or the previous step).
-            memory: the dict made by `prepare_memory`, leading dim `N`.
+            memory: the dict made by `prepare_memory`, leading dim `M`
+                (`N = M·K`).
 
         Returns:
             `(logits (N, V) float32, new_state, attention (N, S) float32)`;
             the attention is the last block's cross-attention averaged over
             heads.
         """
-        position = ops.cast(state["position"], "int32")  # (N,)
+        fixed = "position" in state  # fixed buffers written at `position`
+        if fixed:
+            position = ops.cast(state["position"], "int32")  # (N,)
+        else:  # a growing cache's length is the next token's position
+            position = ops.zeros_like(token_ids, dtype="int32") + ops.shape(state["keys"][0])[2]  # (N,)
         x = self._embed(ops.expand_dims(token_ids, 1), ops.expand_dims(position, 1))[:, 0]  # (N, d)
         keys, values = [], []
         for i, block in enumerate(self.blocks):
-            cache = (state["keys"][i], state["values"][i])  # (N, H, L, k) each
-            block_memory = (memory["keys"][i], memory["values"][i])  # (N, H, S, k) each
+            cache = (state["keys"][i], state["values"][i])  # (N, H, t or L, k) each
+            block_memory = (memory["keys"][i], memory["values"][i])  # (M, H, S, k) each
             x, (block_keys, block_values), weights = block.step(
-                x, position, cache, block_memory, memory["source_mask"]
-            )  # (N, d), (N, H, L, k), (N, H, S)
+                x, cache, block_memory, memory["source_mask"], position=position if fixed else None
+            )  # (N, d), (N, H, t+1 or L, k), (N, H, S)
             keys.append(block_keys)
             values.append(block_values)
         logits = self._logits(x)  # (N, V)
-        new_state = {"position": position + 1, "keys": keys, "values": values}
+        new_state = {"keys": keys, "values": values}
+        if fixed:
+            new_state["position"] = position + 1
         return logits, new_state, ops.cast(ops.mean(weights, axis=1), "float32")  # (N, S)
 
     def _embed(self, token_ids, positions=None):

@@ -24,14 +24,14 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
     The block runs in two modes that compute the same function:
 
     - `call`, teacher forcing: every target position at once (`fit`).
-    - `step`, one token at absolute position `p`: the token's own self-attention
-      key and value are written into slot `p` of fixed-size cache buffers
-      `(N, H, max_length, k)` and the query attends the written prefix
-      `0 … p` only, masked by absolute position (`query_positions`), so token
-      `p` costs O(p), not a recompute of the prefix. The causal mask of a
-      one-step query must not come from the query's length: it would hide
-      every key but the first. The cross-attention keys and values come
-      from `prepare_memory`, projected once per source sentence.
+    - `step`, one token with the keys and values of the earlier ones
+      (a growing cache, or a fixed-size buffer written at the token's
+      position: see `step`), so token `t` costs O(t), not a recompute of the
+      prefix. The causal mask of a one-step query must not come from the
+      query's length (it would hide every key but the first): the step passes
+      the token's absolute position (`query_positions`). The cross-attention
+      keys and values come from `prepare_memory`, projected once per source
+      sentence.
 
     Args:
         embedding_dim: int, the model depth `d` (inputs, outputs and the
@@ -111,39 +111,53 @@ class TransformerDecoderBlock(TransformerEncoderBlock):
         """The cross-attention keys and values `(B, H, S, k)` of one source batch."""
         return self.cross_attention.prepare_memory(encoder_outputs)
 
-    def step(self, inputs, position, cache, memory, encoder_outputs_mask=None):
-        """One target token at absolute position `position` (inference mode).
+    def step(self, inputs, cache, memory, encoder_outputs_mask=None, position=None):
+        """One target token (inference mode), with the earlier tokens' keys and values.
+
+        Two cache layouts, the same function:
+
+        - growing (`position=None`): `cache` holds exactly the `t` earlier
+          tokens, `(N, H, t, k)`; the token's key and value are appended
+          (one concatenation, every shape op-free in LiteRT) and the query
+          attends all `t + 1`. Token `t` costs O(t) in compute and copies.
+        - fixed (`position` given): `cache` is a `(N, H, L, k)` buffer; the
+          token's key and value are written into slot `position` and the
+          query attends the whole buffer, the slots after `position` masked
+          by absolute position (weight exactly 0). For a loop whose shapes
+          cannot change (JAX, XLA).
 
         Args:
             inputs: `(N, d)`, the embedded token.
-            position: int32 `(N,)`, its position in the target (0 at [START]).
-            cache: `(keys, values)`, each `(N, H, max_length, k)`: slots
-                `0 … position-1` hold the self-attention keys and values of
-                the earlier tokens.
-            memory: `(keys, values)` from `prepare_memory`, `(N, H, S, k)`.
-            encoder_outputs_mask: optional bool `(N, S)`.
+            cache: `(keys, values)`, each `(N, H, t, k)` (growing) or
+                `(N, H, L, k)` (fixed).
+            memory: `(keys, values)` from `prepare_memory`, `(M, H, S, k)`
+                with `N = M·K` (see `BaseAttention.attend`).
+            encoder_outputs_mask: optional bool `(M, S)`.
+            position: None, or int32 `(N,)`: the token's slot in a fixed
+                buffer (its position in the target, 0 at [START]).
 
         Returns:
             `(outputs (N, d), (keys, values), weights (N, H, S))`: the new
-            cache has this token's key and value in slot `position`.
+            cache holds this token's key and value too.
         """
         h = self.self_attention_norm(inputs)  # (N, d)
-        new_keys, new_values = self.self_attention.prepare_memory(ops.expand_dims(h, 1))  # (N, H, 1, k)
-        keys = write_at(cache[0], new_keys, position)  # (N, H, L, k)
-        values = write_at(cache[1], new_values, position)  # (N, H, L, k)
-        if keras.backend.backend() == "jax":
-            # `lax.while_loop` needs static shapes: attend the whole buffer. The
-            # causal mask by absolute position gives every unwritten slot weight
-            # exactly 0, so the context is the prefix's (at O(max_length) a step).
-            prefix_keys, prefix_values = keys, values
+        query = ops.expand_dims(h, 1)  # (N, 1, d)
+        new_keys, new_values = self.self_attention.prepare_memory(query)  # (N, H, 1, k)
+        if position is None:
+            keys = ops.concatenate([cache[0], ops.cast(new_keys, cache[0].dtype)], axis=2)  # (N, H, t+1, k)
+            values = ops.concatenate(
+                [cache[1], ops.cast(new_values, cache[1].dtype)], axis=2
+            )  # (N, H, t+1, k)
+            # The query is the newest position: the causal mask keeps every key.
+            position = ops.zeros_like(inputs[:, 0], dtype="int32") + ops.shape(cache[0])[2]  # (N,)
         else:
-            length = ops.max(position) + 1  # the written prefix: token t costs O(t)
-            prefix_keys, prefix_values = keys[:, :, :length], values[:, :, :length]
+            keys = write_at(cache[0], new_keys, position)  # (N, H, L, k)
+            values = write_at(cache[1], new_values, position)  # (N, H, L, k)
         # One query position per row (a row's own cache): the rank-3 call keeps
         # the query length a static 1 (a rank-2 query would be read as K query
         # positions per cache row, of a size known at run time only).
         context = self.self_attention.attend(
-            ops.expand_dims(h, 1), prefix_keys, prefix_values, query_positions=ops.expand_dims(position, 1)
+            query, keys, values, query_positions=ops.expand_dims(position, 1)
         )[:, 0]  # (N, d)
         x = inputs + ops.cast(context, inputs.dtype)  # (N, d)
         x, weights = self._cross_attend(x, memory, None, encoder_outputs_mask, False)

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_s2s.decoding import backend as decoding_backend
 from keras_s2s.layers.transformer_decoder import TransformerDecoder
 from keras_s2s.layers.transformer_encoder import TransformerEncoder
 from keras_s2s.models.encoder_decoder_model import EncoderDecoderModel, check_output_bias
@@ -122,7 +123,10 @@ class Transformer(EncoderDecoderModel):
                 "A Transformer decoder starts from no encoder state. "
                 f"Received: encoder_state with {len(encoder_state)} tensors"
             )
-        return self.decoder.initial_state(ops.shape(source_ids)[0], max_length)
+        # Growing caches where the decode loop's shapes may change; fixed
+        # buffers of `max_length` under JAX and XLA.
+        fixed = decoding_backend.fixed_shapes()
+        return self.decoder.initial_state(ops.shape(source_ids)[0], max_length if fixed else None)
 
     def _output_bias_variable(self):
         return self.decoder.logits_bias

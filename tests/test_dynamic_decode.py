@@ -304,3 +304,47 @@ def test_sentence_memory_decodes_as_the_tiled_memory(strategy):
         np.testing.assert_array_equal(out["ids"], expected["ids"])
         np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
         np.testing.assert_allclose(out["attention"], expected["attention"], atol=1e-6)
+
+
+@pytest.mark.parametrize("strategy", [GreedySearch(), BeamSearch(3, 0.6)], ids=str)
+@pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "tf.function"])
+def test_a_state_axis_that_starts_empty_may_grow(strategy, in_graph):
+    """A state of the tokens fed so far, `(N, t)`, extended each step (as the
+    Transformer's caches are), decodes as the same history kept in a fixed
+    `(N, max_length)` buffer written at step t; beam search reorders it."""
+    table = tf.constant(np.random.default_rng(3).normal(size=(11, 7)).astype(np.float32) * 3.0)
+
+    def logits_of(fed):  # (N, T) tokens fed so far, 0 past the end
+        weights = tf.range(1, tf.shape(fed)[1] + 1, dtype=tf.float32)  # (T,)
+        code = tf.cast(tf.reduce_sum(fed * weights, axis=1), tf.int32)  # (N,)
+        return tf.gather(table, code % 11)  # (N, V)
+
+    def growing(token_ids, state, memory):
+        fed = tf.concat([state["fed"], tf.cast(token_ids, tf.float32)[:, None]], axis=1)  # (N, t+1)
+        return logits_of(fed), {"fed": fed}, None
+
+    def fixed(token_ids, state, memory):
+        here = tf.equal(tf.range(6)[None, :], tf.cast(state["t"], tf.int32)[:, None])  # (N, M)
+        fed = tf.where(here, tf.cast(token_ids, tf.float32)[:, None], state["fed"])  # (N, M)
+        return logits_of(fed), {"fed": fed, "t": state["t"] + 1.0}, None
+
+    def decode(batch):
+        grown = dynamic_decode(
+            growing, {"fed": tf.zeros([batch, 0])}, (), strategy, batch_size=batch, max_length=6
+        )
+        kept = dynamic_decode(
+            fixed,
+            {"fed": tf.zeros([batch, 6]), "t": tf.zeros([batch])},
+            (),
+            strategy,
+            batch_size=batch,
+            max_length=6,
+        )
+        return grown, kept
+
+    if in_graph:  # an unknown batch: the growing axis is relaxed in tf.while_loop's invariants
+        decode = tf.function(decode, input_signature=[tf.TensorSpec([], tf.int32)])
+    grown, kept = decode(tf.constant(4))
+    assert grown["ids"].shape[1] > 1  # more than one step ran
+    np.testing.assert_array_equal(grown["ids"], kept["ids"])
+    np.testing.assert_allclose(grown["scores"], kept["scores"], atol=1e-5)

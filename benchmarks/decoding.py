@@ -1,5 +1,7 @@
 """Decoding speed: keras_s2s strategies vs keras-hub samplers on one model.
 
+With `--model` the run directory may hold a `Seq2Seq` or a `Transformer`.
+
 Trains one small `keras_s2s.models.Seq2Seq` on the synthetic dates task
 (character tokenizers) for a fixed time, then decodes the same test batches
 
@@ -52,7 +54,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_s2s import data, decoding, text  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
-from keras_s2s.models import Seq2Seq  # noqa: E402
+from keras_s2s.models import Seq2Seq, Transformer  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
 
 START_ID, END_ID = 2, 3
@@ -125,9 +127,9 @@ def parse_args(argv=None):
 def load_model(args):
     """A trained run directory: `(model, source_tokenizer, info)`."""
     model, src_tok, _, info = real_sentences.load(args)
-    if not isinstance(model, Seq2Seq):
+    if not isinstance(model, (Seq2Seq, Transformer)):
         raise SystemExit(
-            f"--model {args.model}: a {type(model).__name__}; the keras-hub adapter drives a Seq2Seq"
+            f"--model {args.model}: a {type(model).__name__}; the keras-hub adapter drives a Seq2Seq or a Transformer"
         )
     info.update(source_vocab_size=src_tok.vocab_size, target_vocab_size=model.target_vocab_size)
     return model, src_tok, info
@@ -214,7 +216,9 @@ def hub(model, sampler, jit=False, cache_memory=False):
     The prompt is a `(B, max_length + 1)` buffer `[START, 0, 0, ...]`; at
     `index` the adapter feeds `prompt[:, index - 1]` to `decoder.step` and
     returns its logits, and the sampler writes the chosen token at `index`.
-    The cache is the decoder state (a list of `(B, units)` tensors), and with
+    The cache is the decoder state (a Seq2Seq's list of `(B, units)` tensors;
+    a Transformer's key/value buffers of `max_length` positions, the fixed
+    layout, since keras-hub's `while_loop` keeps every shape), and with
     `cache_memory` also the attention memory `(keys, values, mask)`.
     """
 
@@ -223,28 +227,33 @@ def hub(model, sampler, jit=False, cache_memory=False):
     def generate(source_ids):
         batch = tf.shape(source_ids)[0]
         max_length = 2 * tf.shape(source_ids)[1] + 10
-        encoder_outputs, encoder_state = model.encoder(source_ids, training=False)
+        encoder_outputs, encoder_state = model._encode(source_ids)  # what generate runs
         memory = model.decoder.prepare_memory(encoder_outputs, source_ids != 0)
-        state = model.decoder.initial_state(encoder_state)
+        if isinstance(model, Transformer):
+            state = model.decoder.initial_state(batch, max_length)  # dict, fixed buffers
+            pack, unpack = dict, dict
+        else:
+            state = model.decoder.initial_state(encoder_state)  # list of (B, units)
+            pack, unpack = tuple, list
         prompt = tf.concat([tf.fill([batch, 1], START_ID), tf.zeros([batch, max_length], tf.int32)], axis=1)
         mask = tf.concat([tf.ones([batch, 1], tf.bool), tf.zeros([batch, max_length], tf.bool)], axis=1)
         if cache_memory:
-            cache = (tuple(state), tuple(memory))
+            cache = (pack(state), memory)
 
             def next(prompt, cache, index):
                 state, memory = cache
-                logits, state, _ = model.decoder.step(prompt[:, index - 1], list(state), memory)
-                return logits, None, (tuple(state), memory)
+                logits, state, _ = model.decoder.step(prompt[:, index - 1], unpack(state), memory)
+                return logits, None, (pack(state), memory)
         else:
             # BeamSampler repeats the cache rows num_beams times consecutively
             # (ops.repeat), as keras_s2s lays out its beams: the decoder step
             # serves a sentence's rows from its one memory row (N = B·K rows,
             # B memory rows), so `next` captures the memory untiled.
-            cache = tuple(state)
+            cache = pack(state)
 
             def next(prompt, cache, index):
-                logits, state, _ = model.decoder.step(prompt[:, index - 1], list(cache), memory)
-                return logits, None, tuple(state)
+                logits, state, _ = model.decoder.step(prompt[:, index - 1], unpack(cache), memory)
+                return logits, None, pack(state)
 
         out = sampler(next, prompt, cache=cache, index=1, mask=mask, stop_token_ids=[END_ID])
         return out[:, 1:]
@@ -416,7 +425,7 @@ def main(argv=None):
     if args.model:
         model, src_tok, info = load_model(args)
         print(
-            f"model: {args.model}, Seq2Seq({info['settings']}), {info['parameters']:,} parameters, "
+            f"model: {args.model}, {type(model).__name__}({info['settings']}), {info['parameters']:,} parameters, "
             f"vocab {info['source_vocab_size']} / {info['target_vocab_size']}; sentences: {args.test_source}"
         )
     else:

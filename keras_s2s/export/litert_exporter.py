@@ -143,6 +143,9 @@ def source_vocab_size(translator):
 
 def _convert(module, quantization, source_vocab_size):
     concrete = module.translate_ids.get_concrete_function()
+    # Functional `While`s keep their shape invariants (the Transformer's caches
+    # grow one position a step); lowered to Switch/Merge, the converter would
+    # functionalize them again from the first iteration's shapes and fail.
     frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False)
     names = sorted(concrete.structured_outputs)  # flat outputs come key-sorted
 

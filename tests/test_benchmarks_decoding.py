@@ -43,7 +43,10 @@ def test_quick_run_prints_ratios_and_equal_greedy_tokens(tmp_path):
 
 
 @pytest.mark.slow  # about a minute on 2 cores
-def test_model_option_decodes_real_sentences_with_the_shipped_model(tmp_path):
+@pytest.mark.parametrize(
+    "run, kind", [("multi30k_de_en", "Seq2Seq("), ("multi30k_de_en_transformer", "Transformer(")]
+)
+def test_model_option_decodes_real_sentences_with_the_shipped_model(tmp_path, run, kind):
     pytest.importorskip("keras_hub")  # optional benchmark dependency (.[bench])
     import pathlib
 
@@ -52,10 +55,10 @@ def test_model_option_decodes_real_sentences_with_the_shipped_model(tmp_path):
     if not source.exists():
         pytest.skip(f"the shared Multi30k data is not here: {source}")
     out = tmp_path / "results.json"
-    args = ["--model", str(repo / "saved_models" / "multi30k_de_en"), "--test-source", str(source)]
+    args = ["--model", str(repo / "saved_models" / run), "--test-source", str(source)]
     args += ["--no-xla", "--batch-sizes", "4", "--sentences", "8", "--repeats", "1", "--json", str(out)]
     stdout = run_benchmark("decoding", args)
-    assert "multi30k_de_en" in stdout and "Seq2Seq(" in stdout
+    assert run in stdout and kind in stdout
     results = json.loads(out.read_text())
     assert results["task"] == "real sentences" and results["parameters"] > 1_000_000
     assert {row["batch"] for row in results["rows"]} == {4}

@@ -12,9 +12,10 @@ sources of `--source-length` ids.
    `tf.function` loop of `--max-length` iterations: the whole step, the three
    blocks (self-attention over the key/value cache, cross-attention,
    feed-forward), the output projection, the embedding; at `N` = 64 rows
-   (greedy) and 256 (beam 4 x 64). What is not in the step (the search
-   itself, the output buffers, beam search's reordering of the state) is the
-   difference to (1).
+   (greedy) and 256 (beam 4 x 64), with the decoder's fixed key/value
+   buffers (`initial_state(rows, max_length)`, the layout of JAX and XLA
+   decodes; a TensorFlow `generate` without XLA grows its caches one position
+   a step instead, so (1) without XLA is not the sum of these pieces).
 
     python benchmarks/decoding_cost.py
     python benchmarks/decoding_cost.py --quick

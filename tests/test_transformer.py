@@ -92,6 +92,24 @@ def test_xla_decoding_and_a_traced_generate_give_the_same_tokens(trained):
     np.testing.assert_array_equal(traced, model.generate(src)["ids"])
 
 
+def test_a_plain_graph_decode_grows_its_caches_and_xla_keeps_fixed_buffers(monkeypatch):
+    model = Transformer(12, 12, **TINY)
+    layouts = []
+    initial_state = model.decoder.initial_state
+
+    def recording(batch_size, max_length):
+        state = initial_state(batch_size, max_length)
+        layouts.append("fixed" if "position" in state else f"growing from {state['keys'][0].shape[2]}")
+        return state
+
+    monkeypatch.setattr(model.decoder, "initial_state", recording)
+    src = np.array([[4, 5, 6, 3], [7, 8, 3, 0]], "int32")
+    plain = model.generate(src, BeamSearch(beam_size=2), max_length=5)
+    xla = model.generate(src, BeamSearch(beam_size=2), max_length=5, jit_compile=True)
+    assert layouts == ["growing from 0", "fixed"]
+    np.testing.assert_array_equal(plain["ids"], xla["ids"])
+
+
 def test_translator_takes_a_transformer_unchanged(trained):
     translator = keras_s2s.Translator(*trained, strategy="beam")
     sources, targets = data.reverse(20, seed=5)

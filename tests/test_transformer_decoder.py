@@ -45,7 +45,7 @@ def test_cached_step_equals_teacher_forcing_position_by_position(config, max_len
     logits, weights = decoder(TGT, outputs, encoder_outputs_mask=SRC != 0, return_attention_scores=True)
     assert logits.shape == (3, 6, 12) and weights.shape == (3, 6, 5)
     memory = decoder.prepare_memory(outputs, SRC != 0)
-    state = decoder.initial_state(3, max_length)  # fixed buffers longer than the target
+    state = decoder.initial_state(3, max_length)  # growing, or fixed buffers longer than the target
     for t in range(TGT.shape[1]):
         step_logits, state, step_weights = decoder.step(TGT[:, t], state, memory)
         assert step_logits.dtype == "float32" and step_weights.shape == (3, 5)
@@ -61,7 +61,7 @@ def test_cached_step_equals_teacher_forcing_position_by_position(config, max_len
 def test_a_growing_cache_holds_the_tokens_so_far():
     decoder = _decoder()
     memory = decoder.prepare_memory(_encode())
-    state = decoder.initial_state(3)
+    state = decoder.initial_state(3, None)
     assert set(state) == {"keys", "values"} and state["keys"][0].shape == (3, 4, 0, 4)
     fixed = decoder.initial_state(3, 7)
     for t in range(3):

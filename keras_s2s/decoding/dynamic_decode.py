@@ -64,7 +64,9 @@ def dynamic_decode(
             attention)`; `token_ids` int32 `(N,)`, `state` a nested structure of
             float tensors `(N, ...)`, `memory` a nested structure of tensors
             `(N, ...)` constant over the steps, `logits` `(N, V)`,
-            `attention` `(N, S)` (or `None`).
+            `attention` `(N, S)` (or `None`). A state axis that starts at
+            size 0 may grow from step to step (a key/value cache), except
+            where `backend.fixed_shapes()` (JAX, XLA).
         initial_state: nested structure of tensors `(B, ...)`, the decoder
             state before step 0.
         memory: nested structure of tensors `(B, ...)` (encoder outputs,
@@ -81,9 +83,8 @@ def dynamic_decode(
         end_id: the [END] id.
         attention_size: `S`, int or scalar int tensor, when the caller knows
             it (the source length). The attention buffer then has its final
-            width from the start and keeps one shape through the loop, which
-            the TFLite `WHILE` kernel needs (a buffer that grows inside the
-            loop converts, but the converted model fails at run time).
+            width from the start and keeps one shape through the loop (no
+            padding op per step; static shapes under JAX and XLA).
         fixed_length: keep the buffers' `max_length` steps and return the
             steps run as `"length"` (static shapes, for `jax.jit`).
         sentence_memory: the step function reads `memory` with one row per

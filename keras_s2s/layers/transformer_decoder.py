@@ -29,15 +29,18 @@ class TransformerDecoder(keras.layers.Layer):
     The decoder has the entry points of `AttentionDecoder`, so the decoding
     strategies drive it unchanged: `prepare_memory` projects the
     cross-attention keys and values of every block once per source
-    sentence; `initial_state(batch_size, max_length=None)` makes the
-    decoding state, a dict of tensors with the batch first (beam search tiles
-    and reorders it by rows), in one of two layouts:
+    sentence; `initial_state(batch_size, max_length)` makes the decoding
+    state, a dict of tensors with the batch first (beam search tiles and
+    reorders it by rows), in one of two layouts:
 
-    - growing (no `max_length`; TensorFlow graphs, the SavedModel and LiteRT
-      exports, PyTorch): `"keys"`, `"values"`, one `(N, H, t, k)` cache per
-      block holding the `t` tokens decoded so far; each step appends one
-      position. Copies, reorders and attention all cost O(t) at step `t`.
-    - fixed (`max_length` given; JAX and XLA, whose loops keep their shapes):
+    - growing (`max_length=None`; TensorFlow, eager or in a graph, the
+      SavedModel and LiteRT exports, PyTorch): `"keys"`, `"values"`, one
+      `(N, H, t, k)` cache per block holding the `t` tokens decoded so far;
+      each step appends one position. Copies, reorders and attention all
+      cost O(t) at step `t`.
+    - fixed (`max_length` given; required under JAX and XLA, whose loops
+      keep their shapes; `Transformer` picks with
+      `decoding.backend.fixed_shapes()`):
       also `"position"` int32 `(N,)`, the next token's position, and the
       caches are `(N, H, max_length, k)` buffers written in place at
       `position`, attended whole with the unwritten slots masked.
@@ -179,14 +182,16 @@ class TransformerDecoder(keras.layers.Layer):
             values.append(ops.cast(block_values, self.compute_dtype))
         return {"keys": keys, "values": values, "source_mask": ops.cast(source_mask, "bool")}
 
-    def initial_state(self, batch_size, max_length=None):
+    def initial_state(self, batch_size, max_length):
         """The decoding state before [START]: empty caches (see the class docstring).
 
         Args:
             batch_size: int or scalar int tensor, `N`.
-            max_length: None for growing caches `(N, H, 0, k)`; else an int
-                or scalar int tensor, the most tokens the decode generates:
-                fixed `(N, H, max_length, k)` zero buffers and `"position"`.
+            max_length: None for growing caches `(N, H, 0, k)` (a decode
+                loop whose shapes may change); else an int or scalar int
+                tensor, the most tokens the decode generates: fixed
+                `(N, H, max_length, k)` zero buffers and `"position"` (JAX,
+                XLA).
 
         Returns:
             dict: `"keys"` and `"values"`, one cache per block, and with
@@ -195,7 +200,7 @@ class TransformerDecoder(keras.layers.Layer):
         head_dim = self.embedding_dim // self.num_heads
         length = 0 if max_length is None else max_length
         shape = (batch_size, self.num_heads, length, head_dim)
-        buffers = [ops.zeros(shape, dtype=self.compute_dtype) for _ in self.blocks]  # (N, H, L, k)
+        buffers = [ops.zeros(shape, dtype=self.compute_dtype) for _ in self.blocks]  # (N, H, 0 or L, k)
         state = {"keys": buffers, "values": list(buffers)}
         if max_length is not None:
             state["position"] = ops.zeros((batch_size,), dtype="int32")

@@ -46,11 +46,6 @@ def name():
     return keras.backend.backend()
 
 
-def shapes_may_grow():
-    """Whether a loop variable may change shape between steps (not under JAX)."""
-    return name() != "jax"
-
-
 def fixed_shapes():
     """Whether a decode loop's variables must keep their shapes.
 
@@ -122,7 +117,7 @@ def while_loop(cond, body, loop_vars, growing=()):
         for i in growing:
             invariants[i] = tf.TensorShape([None] * loop_vars[i].shape.rank)
         return tuple(tf.while_loop(cond, body, loop_vars, shape_invariants=tuple(invariants)))
-    if growing and not shapes_may_grow():
+    if growing and name() == "jax":
         raise ValueError(f"A loop variable cannot change its shape on the {name()} backend.")
     return tuple(ops.while_loop(cond, body, loop_vars))
 

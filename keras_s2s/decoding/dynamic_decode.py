@@ -131,7 +131,7 @@ def dynamic_decode(
     # Rows per memory row: what a sentence leaving the decode removes from `memory`.
     rows_per_memory_row = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
     tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
-    if attention_size is None and not backend.shapes_may_grow():
+    if attention_size is None and backend.name() == "jax":
         # JAX: fixed shapes; the width is read off an abstract first step.
         attention_size = 0 if num_rows == 0 else backend.attention_width(step_fn, tokens, state, memory)
     known_width = attention_size is not None
@@ -320,7 +320,7 @@ def _validate_max_length(max_length):
         static = backend.static_value(max_length)
         if static is not None and np.size(static) == 1 and int(np.reshape(static, ())) < 1:
             raise ValueError(f"`max_length` must be >= 1. Received: max_length={int(np.reshape(static, ()))}")
-        if not backend.shapes_may_grow():  # JAX: the buffers' length is a static shape
+        if backend.name() == "jax":  # the buffers' length is a static shape
             if static is None:
                 raise ValueError(
                     "On the JAX backend `max_length` must be known when tracing (a Python int): "

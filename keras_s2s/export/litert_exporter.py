@@ -149,7 +149,7 @@ def _convert(module, quantization, source_vocab_size):
     frozen = convert_variables_to_constants_v2(concrete, lower_control_flow=False)
     names = sorted(concrete.structured_outputs)  # flat outputs come key-sorted
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")], autograph=False)
     def translate_ids(source_ids):
         return dict(zip(names, frozen(unknown_out_of_range(source_ids, source_vocab_size))))
 

@@ -71,7 +71,7 @@ def export_onnx(translator, path, overwrite=False, max_source_length=None, max_t
     module.strategy.drops_finished_rows = False
     vocab_size = source_vocab_size(translator)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")], autograph=False)
     def translate_ids(source_ids):
         return module.translate_ids(unknown_out_of_range(source_ids, vocab_size))
 

@@ -86,7 +86,7 @@ class TranslationModule(tf.Module):
         self.batch_size = batch_size
 
     # === Signatures ===
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")])
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="source_ids")], autograph=False)
     def translate_ids(self, source_ids):
         """`source_ids` int32 `(B, S)` → target ids `(B, L)`, score `(B,)`, attention `(B, L, S')`."""
         if self.batch_size is not None:
@@ -101,7 +101,7 @@ class TranslationModule(tf.Module):
             "attention": tf.identity(self.per_sentence(out["attention"], batch), name="attention"),
         }
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")], autograph=False)
     def translate_text(self, text):
         """`text` string `(B,)` → `translation` string `(B,)`, `score` float32 `(B,)`."""
         return self.translate_strings(text, None)
@@ -131,6 +131,7 @@ class TranslationModule(tf.Module):
                 tf.TensorSpec([None], tf.string, name="text"),
                 tf.TensorSpec([], tf.int32, name="max_length"),
             ],
+            autograph=False,
         )
 
     # === Decoding ===

@@ -88,6 +88,7 @@ def _tensorflow(model, strategy, jit_compile):
         ],
         reduce_retracing=True,
         jit_compile=jit_compile,
+        autograph=False,
     )
 
 

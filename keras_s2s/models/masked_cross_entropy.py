@@ -95,7 +95,7 @@ def sparse_cross_entropy(labels, logits):
 def _xla_sparse_cross_entropy():
     import tensorflow as tf
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=True, reduce_retracing=True, autograph=False)
     def cross_entropy(labels, logits):
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 

@@ -146,6 +146,7 @@ class BaseTokenizer(keras.layers.Layer):
         split = tf.function(
             lambda t: untrained._pretokenize(untrained.normalize(t)),
             input_signature=[tf.TensorSpec([None], tf.string)],
+            autograph=False,
         )
         counts = vocab_lib.count_units(split, texts)
         vocabulary = cls._vocabulary_from_counts(counts, vocab_size, min_frequency, **learn_kwargs)

@@ -5,8 +5,10 @@ With `--model` the run directory may hold a `Seq2Seq` or a `Transformer`.
 Trains one small `keras_s2s.models.Seq2Seq` on the synthetic dates task
 (character tokenizers) for a fixed time, then decodes the same test batches
 
-* with keras_s2s: `model.generate(source_ids, strategy)` (a cached
-  `tf.function` per strategy; `GreedySearch()` and `BeamSearch(beam_size=4)`),
+* with keras_s2s: `model.generate(source_ids, strategy, return_attention=False)`
+  (a cached `tf.function` per strategy; `GreedySearch()` and
+  `BeamSearch(beam_size=4)`; ids only, as the samplers return: no attention
+  history, see "Since: ids only" in docs/decoding.md),
 * with keras-hub: `keras_hub.samplers.GreedySampler()` /
   `BeamSampler(num_beams=4)` driving the same model's `decoder.step` through a
   `next(prompt, cache, index)` adapter, inside a `tf.function` that also runs
@@ -197,15 +199,15 @@ def test_batches(args, src_tok, batch_size):
 
 # ------------------------------------------------------------- the decoders
 def ours(model, strategy, jit=False):
-    """keras_s2s: the public `model.generate`, or the same graph under XLA."""
+    """keras_s2s: the public `model.generate` (ids only), or the same graph under XLA."""
     if not jit:
-        return lambda source_ids: model.generate(source_ids, strategy)["ids"]
+        return lambda source_ids: model.generate(source_ids, strategy, return_attention=False)["ids"]
 
     # Inside a tf.function, generate builds its graph in place (default
     # max_length 2 * S + 10, a compile-time constant under XLA).
     @tf.function(jit_compile=True, input_signature=[SOURCE_SPEC])
     def generate(source_ids):
-        return model.generate(source_ids, strategy)["ids"]
+        return model.generate(source_ids, strategy, return_attention=False)["ids"]
 
     return generate
 
@@ -462,7 +464,7 @@ def main(argv=None):
             row = {"strategy": name, "batch": batch_size, "sentences": sentences}
             # Retracing check: each tf.function should be traced once (XLA still
             # compiles once per input shape, during the warm-up pass).
-            functions = dict(variants, keras_s2s=model._compiled_generate(strategy))
+            functions = dict(variants, keras_s2s=model._compiled_generate(strategy, return_attention=False))
             row["traces"] = {key: int(fn.experimental_get_tracing_count()) for key, fn in functions.items()}
             for key, (value, _, error) in measured.items():
                 row[key] = value

@@ -348,3 +348,49 @@ def test_a_state_axis_that_starts_empty_may_grow(strategy, in_graph):
     assert grown["ids"].shape[1] > 1  # more than one step ran
     np.testing.assert_array_equal(grown["ids"], kept["ids"])
     np.testing.assert_allclose(grown["scores"], kept["scores"], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        GreedySearch(),
+        BeamSearch(3),
+        BeamSearch(3, coverage_penalty=0.2),
+        BeamSearch(3, num_return_sequences=2),
+    ],
+    ids=str,
+)
+def test_without_attention_no_history_is_kept_and_the_ids_do_not_change(strategy):
+    """`return_attention=False`: the same ids and scores, `(…, L, 0)` attention, fewer ops.
+
+    A coverage penalty still reads each step's weights.
+    """
+    step_fn = tiny_rnn(sentence_memory=True)
+
+    def decode(keys, mask, h0, return_attention):
+        return dynamic_decode(
+            step_fn,
+            (h0, tf.zeros([tf.shape(h0)[0], 1])),
+            {"keys": keys, "mask": mask},
+            strategy,
+            max_length=12,
+            attention_size=tf.shape(keys)[1],
+            sentence_memory=True,
+            return_attention=return_attention,
+        )
+
+    spec = [tf.TensorSpec([None, None, H]), tf.TensorSpec([None, None], tf.bool), tf.TensorSpec([None, H])]
+    graphs = {flag: tf.function(lambda k, m, h, flag=flag: decode(k, m, h, flag)) for flag in (True, False)}
+    for seed in range(3):
+        keys, mask, h0 = rnn_inputs(batch=5, source=6, seed=seed)
+        expected = decode(keys, mask, h0, True)
+        for out in (decode(keys, mask, h0, False), graphs[False](keys, mask, h0)):
+            np.testing.assert_array_equal(out["ids"], expected["ids"])
+            np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
+            assert out["attention"].shape == expected["attention"].shape[:-1] + (0,)
+
+    def ops_traced(flag):  # the decode's ops, its loop bodies included
+        graph = graphs[flag].get_concrete_function(*spec).graph.as_graph_def()
+        return len(graph.node) + sum(len(f.node_def) for f in graph.library.function)
+
+    assert ops_traced(False) < ops_traced(True)  # no history to write, reorder and gather

@@ -96,3 +96,18 @@ def test_a_new_sampling_seed_reuses_the_compiled_decode(setup):
     np.testing.assert_array_equal(baked(tf.constant(src[:8]))["ids"], outputs[4])
     again = model.generate(src[:8], Sampling(seed=4), max_length=14)["ids"].numpy()
     np.testing.assert_array_equal(again, outputs[4])
+
+
+def test_ids_only_decoding_gives_the_same_ids(setup):
+    """`return_attention=False`: the same ids and scores, `(B, L, 0)` attention; also traced inside a tf.function."""
+    model, src = setup
+    traced = tf.function(lambda ids: model.generate(ids, "beam", return_attention=False))
+    for strategy in (GreedySearch(), BeamSearch(beam_size=3)):
+        full = model.generate(src, strategy, max_length=14)
+        out = model.generate(src, strategy, max_length=14, return_attention=False)
+        np.testing.assert_array_equal(out["ids"], full["ids"])
+        np.testing.assert_allclose(out["scores"], full["scores"], atol=1e-5)
+        assert tuple(out["attention"].shape) == tuple(full["attention"].shape[:2]) + (0,)
+    in_graph = traced(tf.constant(src))
+    np.testing.assert_array_equal(in_graph["ids"], model.generate(src, "beam")["ids"])
+    assert in_graph["attention"].shape[-1] == 0

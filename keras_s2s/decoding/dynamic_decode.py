@@ -21,6 +21,7 @@ def dynamic_decode(
     attention_size=None,
     fixed_length=False,
     sentence_memory=False,
+    return_attention=True,
 ):
     """Decode token by token with a step function in a single `ops.while_loop`.
 
@@ -93,6 +94,10 @@ def dynamic_decode(
             query). Beam search then never tiles the memory: each step
             reads `K` times less of it, and LiteRT's `WHILE` loop copies `K`
             times less per step.
+        return_attention: keep every step's attention weights (default).
+            False: `"attention"` is `(B, L, 0)` and the loop keeps no
+            attention history (a strategy that reads the weights still gets
+            them), which saves a buffer copy per step.
 
     Returns:
         A dict with `"ids"` int32 `(B, L)` (without [START], with [END] when
@@ -128,6 +133,8 @@ def dynamic_decode(
             batch_size, initial_state, () if sentence_memory else memory
         )
     memory = memory if sentence_memory else tiled
+    if not return_attention:  # a (N, max_length, 0) history that no step writes
+        attention_size = 0
     # Rows per memory row: what a sentence leaving the decode removes from `memory`.
     rows_per_memory_row = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
     tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
@@ -162,7 +169,7 @@ def dynamic_decode(
     # ints, reordered like `ids`) says which row of `attention` holds step t of
     # hypothesis n (-1: finished before t, attention 0). Gathered once at the
     # end, it gives exactly the reordered history.
-    if getattr(strategy, "reorders_rows", False):
+    if getattr(strategy, "reorders_rows", False) and return_attention:
         loop_vars += (ops.full((num_rows, max_length), -1, dtype="int32"),)
     all_rows = rows  # (N,) the identity reordering of the buffers
 
@@ -192,6 +199,7 @@ def dynamic_decode(
             else:
                 new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
             new_tokens = ops.cast(new_tokens, "int32")
+            step_attention = step_attention if return_attention else None
             column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells
             written = rows  # (A,) the buffer row whose step-t attention each row continues
             if parents is not None:  # (A,) active row that each new row continues
@@ -209,7 +217,7 @@ def dynamic_decode(
                 ids = backend.take_rows(ids, buffer_parents)  # (N, max_length)
                 if sources:
                     sources = (backend.take_rows(sources[0], buffer_parents),)  # (N, max_length)
-                else:  # a strategy without `reorders_rows`: reorder it all
+                elif return_attention:  # a strategy without `reorders_rows`: reorder it all
                     attention = backend.take_rows(attention, buffer_parents)  # (N, max_length, S)
                     if step_attention is not None:
                         step_attention = reorder(step_attention)  # (A, S)

@@ -157,10 +157,10 @@ class TranslationModule(tf.Module):
     def decode_rows(self, source_ids, requested, with_attention):
         """`decode` of the whole batch, or slice by slice with `batch_size`."""
         if self.batch_size is None:
-            return self.decode(source_ids, requested)
+            return self.decode(source_ids, requested, with_attention)
         cap = self.length_cap(tf.shape(source_ids)[1], requested)  # >= every slice's L
         return decode_in_slices(
-            lambda ids: self.decode(ids, requested),
+            lambda ids: self.decode(ids, requested, with_attention),
             source_ids,
             self.batch_size,
             cap,
@@ -168,7 +168,7 @@ class TranslationModule(tf.Module):
             with_attention=with_attention,
         )
 
-    def decode(self, source_ids, requested=None):
+    def decode(self, source_ids, requested=None, with_attention=True):
         """Decodes one batch as `Translator.translate` decodes one of its batches.
 
         Columns past the batch's last non-padding id are dropped first (a
@@ -180,25 +180,39 @@ class TranslationModule(tf.Module):
             source_ids: int32 `(B, S)`, 0-padded, already truncated.
             requested: scalar int32 `max_length` of the request (0 or None:
                 the export's cap).
+            with_attention: keep the attention weights; False decodes without
+                an attention history (the strings signature without
+                `replace_unknown` reads ids and scores only).
 
         Returns:
             dict with `"ids"` int32 `(B*n, L)`, `"scores"` float32 `(B*n,)`
-            and `"attention"` float32 `(B*n, L, S)` (0 in the dropped
-            columns), the `n` hypotheses of a sentence in consecutive rows.
+            and, with `with_attention`, `"attention"` float32 `(B*n, L, S)`
+            (0 in the dropped columns), the `n` hypotheses of a sentence in
+            consecutive rows.
         """
         width = tf.shape(source_ids)[1]
         used = used_width(source_ids)
         trimmed = source_ids[:, :used]  # (B, W)
         encoder_outputs, encoder_state = self.model.encoder.encode_stepwise(trimmed)
         out = self.model.decode_encoded(
-            trimmed, encoder_outputs, encoder_state, self.strategy, self.length_cap(used, requested)
+            trimmed,
+            encoder_outputs,
+            encoder_state,
+            self.strategy,
+            self.length_cap(used, requested),
+            return_attention=with_attention,
         )
         ids, scores, attention = out["ids"], out["scores"], out["attention"]  # (B, [n,] L), ...
         if self.num_return_sequences > 1:  # hypotheses become rows
             rows = tf.shape(ids)[0] * self.num_return_sequences
             ids = tf.reshape(ids, tf.stack([rows, tf.shape(ids)[2]]))  # (B*n, L)
             scores = tf.reshape(scores, [rows])  # (B*n,)
-            attention = tf.reshape(attention, tf.stack([rows, tf.shape(attention)[2], used]))  # (B*n, L, W)
+            if with_attention:
+                attention = tf.reshape(
+                    attention, tf.stack([rows, tf.shape(attention)[2], used])
+                )  # (B*n, L, W)
+        if not with_attention:
+            return {"ids": ids, "scores": scores}
         attention = tf.pad(attention, [[0, 0], [0, 0], [0, width - tf.shape(attention)[2]]])  # (B*n, L, S)
         return {"ids": ids, "scores": scores, "attention": attention}
 

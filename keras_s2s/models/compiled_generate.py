@@ -33,7 +33,7 @@ def in_tf_graph():
     return not tf.executing_eagerly()
 
 
-def generate(model, strategy, source_ids, max_length, jit_compile=False):
+def generate(model, strategy, source_ids, max_length, jit_compile=False, return_attention=True):
     """Runs `model._generate` compiled for the backend (see the module docstring).
 
     Args:
@@ -42,6 +42,7 @@ def generate(model, strategy, source_ids, max_length, jit_compile=False):
         source_ids: int32 `(B, S)` backend tensor.
         max_length: int or None (`2 * S + 10`).
         jit_compile: XLA for the TensorFlow decode (JAX always compiles).
+        return_attention: False: no attention history (`"attention"` `(B, L, 0)`).
 
     Returns:
         The output dict of `generate`.
@@ -49,17 +50,17 @@ def generate(model, strategy, source_ids, max_length, jit_compile=False):
     inputs = strategy.call_inputs()
     values = [inputs[name] for name in sorted(inputs)]
     return _CALLERS[keras.backend.backend()](
-        function(model, strategy, jit_compile), source_ids, max_length, values
+        function(model, strategy, jit_compile, return_attention), source_ids, max_length, values
     )
 
 
-def function(model, strategy, jit_compile=False):
+def function(model, strategy, jit_compile=False, return_attention=True):
     """The compiled decode of `strategy` (cached on the model; a `tf.function` under TensorFlow)."""
     backend = keras.backend.backend()
     cache = model.__dict__.setdefault("_generate_functions", {})  # untracked by Keras
-    key = (strategy.trace_key(), bool(jit_compile))
+    key = (strategy.trace_key(), bool(jit_compile), bool(return_attention))
     if key not in cache:
-        cache[key] = _BUILDERS[backend](model, strategy, bool(jit_compile))
+        cache[key] = _BUILDERS[backend](model, strategy, bool(jit_compile), bool(return_attention))
     return cache[key]
 
 
@@ -68,7 +69,7 @@ def default_max_length(source_ids):
     return 2 * keras.ops.shape(source_ids)[1] + 10
 
 
-def _tensorflow(model, strategy, jit_compile):
+def _tensorflow(model, strategy, jit_compile, return_attention):
     import tensorflow as tf
 
     names = sorted(strategy.call_inputs())
@@ -77,7 +78,8 @@ def _tensorflow(model, strategy, jit_compile):
         # n = 0 stands for the default max_length, computed in the graph: computing
         # it eagerly costs three eager ops (~0.1 ms) per call.
         bound = strategy.with_call_inputs(dict(zip(names, values)))
-        return model._generate(ids, tf.where(n > 0, n, default_max_length_tensor(ids)), bound)
+        max_length = tf.where(n > 0, n, default_max_length_tensor(ids))
+        return model._generate(ids, max_length, bound, return_attention=return_attention)
 
     return tf.function(
         run,
@@ -105,7 +107,7 @@ def default_max_length_tensor(source_ids):
     return 2 * tf.shape(source_ids)[1] + 10
 
 
-def _jax(model, strategy, jit_compile):
+def _jax(model, strategy, jit_compile, return_attention):
     import jax
     import jax.numpy as jnp
 
@@ -116,7 +118,9 @@ def _jax(model, strategy, jit_compile):
         mapping += list(zip(model.non_trainable_variables, non_trainable))
         with keras.StatelessScope(state_mapping=mapping):
             bound = strategy.with_call_inputs(dict(zip(names, values)))
-            return model._generate(ids, max_length, bound, fixed_length=True)
+            return model._generate(
+                ids, max_length, bound, fixed_length=True, return_attention=return_attention
+            )
 
     jitted = jax.jit(run, static_argnums=(4,))
 
@@ -133,7 +137,7 @@ def _jax(model, strategy, jit_compile):
     return call
 
 
-def _torch(model, strategy, jit_compile):
+def _torch(model, strategy, jit_compile, return_attention):
     import torch
 
     names = sorted(strategy.call_inputs())
@@ -141,7 +145,8 @@ def _torch(model, strategy, jit_compile):
     def call(source_ids, max_length, values):
         with torch.no_grad():
             bound = strategy.with_call_inputs(dict(zip(names, values)))
-            return model._generate(source_ids, max_length or default_max_length(source_ids), bound)
+            max_length = max_length or default_max_length(source_ids)
+            return model._generate(source_ids, max_length, bound, return_attention=return_attention)
 
     return call
 

@@ -165,7 +165,9 @@ class EncoderDecoderModel(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     # --- decoding -------------------------------------------------------
-    def generate(self, source_ids, strategy="greedy", max_length=None, jit_compile=False):
+    def generate(
+        self, source_ids, strategy="greedy", max_length=None, jit_compile=False, return_attention=True
+    ):
         """Decodes translations of `source_ids` token by token.
 
         The encoder runs once; the decoder's source-side attention memory
@@ -186,6 +188,9 @@ class EncoderDecoderModel(keras.Model):
                 servers see many source lengths. JAX always compiles (one
                 `jax.jit` compilation per `(B, S)` and `max_length`); PyTorch
                 decodes eagerly. See docs/backends.md.
+            return_attention: keep every step's attention weights (default).
+                False: `"attention"` is `(B, L, 0)` and the decode keeps no
+                attention history (one buffer copy less per step).
 
         Returns:
             dict with `"ids"` int32 `(B, L)`, `"scores"` float32 `(B,)` and
@@ -205,24 +210,40 @@ class EncoderDecoderModel(keras.Model):
             if max_length is None:
                 max_length = compiled_generate.default_max_length_tensor(source_ids)
             max_length = ops.cast(max_length, "int32")
-            return self._generate(source_ids, max_length, strategy)
-        return compiled_generate.generate(self, strategy, source_ids, max_length, jit_compile)
+            return self._generate(source_ids, max_length, strategy, return_attention=return_attention)
+        return compiled_generate.generate(
+            self, strategy, source_ids, max_length, jit_compile, return_attention
+        )
 
-    def _generate(self, source_ids, max_length, strategy, fixed_length=False):
+    def _generate(self, source_ids, max_length, strategy, fixed_length=False, return_attention=True):
         encoder_outputs, encoder_state = self._encode(source_ids)
         return self.decode_encoded(
-            source_ids, encoder_outputs, encoder_state, strategy, max_length, fixed_length=fixed_length
+            source_ids,
+            encoder_outputs,
+            encoder_state,
+            strategy,
+            max_length,
+            fixed_length=fixed_length,
+            return_attention=return_attention,
         )
 
     def decode_encoded(
-        self, source_ids, encoder_outputs, encoder_state, strategy, max_length, fixed_length=False
+        self,
+        source_ids,
+        encoder_outputs,
+        encoder_state,
+        strategy,
+        max_length,
+        fixed_length=False,
+        return_attention=True,
     ):
         """Decodes from an encoding of `source_ids` (graph-mode building block).
 
         `generate` passes the Keras encoder's outputs; the exporters pass
         `encoder.encode_stepwise(source_ids)` (for an RNN the same encoder
-        run cell by cell). Both then share this path. `fixed_length`: see
-        `keras_s2s.decoding.dynamic_decode` (a jitted JAX decode).
+        run cell by cell). Both then share this path. `fixed_length` (a
+        jitted JAX decode) and `return_attention`: see
+        `keras_s2s.decoding.dynamic_decode`.
         """
         memory = self.decoder.prepare_memory(encoder_outputs, ops.not_equal(source_ids, 0))
         state = self._initial_decoder_state(source_ids, encoder_state, max_length)
@@ -235,12 +256,13 @@ class EncoderDecoderModel(keras.Model):
             attention_size=ops.shape(source_ids)[1],
             fixed_length=fixed_length,
             sentence_memory=True,  # the decoders attend through BaseAttention.attend
+            return_attention=return_attention,
         )
 
-    def _compiled_generate(self, strategy, jit_compile=False):
+    def _compiled_generate(self, strategy, jit_compile=False, return_attention=True):
         """The cached compiled decode of `strategy` (a `tf.function` under TensorFlow;
         benchmarks/decoding.py reads its tracing count)."""
-        return compiled_generate.function(self, decoding.get(strategy), jit_compile)
+        return compiled_generate.function(self, decoding.get(strategy), jit_compile, return_attention)
 
     def _check_source_ids(self, source_ids):
         source_ids = ops.convert_to_tensor(source_ids)

@@ -79,6 +79,9 @@ def test_fit_save_load_and_generate(name, tmp_path):
     assert ids.dtype == np.int32 and ids.shape[0] == 3 and ids.shape[1] <= 6
     assert scores.shape == (3,) and attention.shape == (3, ids.shape[1], 12)
     np.testing.assert_array_equal(_np(model.generate(source_ids, "greedy", max_length=6)["ids"]), ids)
+    lean = loaded.generate(source_ids, "greedy", max_length=6, return_attention=False)  # no history
+    np.testing.assert_array_equal(_np(lean["ids"]), ids)
+    assert _np(lean["attention"]).shape == (3, ids.shape[1], 0)
     beam = loaded.generate(source_ids, BeamSearch(beam_size=3, num_return_sequences=2), max_length=6)
     assert _np(beam["ids"]).shape[:2] == (3, 2) and _np(beam["scores"]).shape == (3, 2)
     assert _np(beam["attention"]).shape[:2] == (3, 2) and _np(beam["attention"]).shape[-1] == 12

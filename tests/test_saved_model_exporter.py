@@ -380,3 +380,27 @@ def test_seeded_nucleus_sampling_gives_the_translators_strings(trained_reverse, 
     path = translator.export_saved_model(tmp_path / "m" / "1")
     served = tf.saved_model.load(path).signatures["serving_default"](text=tf.constant(sources))
     assert [t.decode() for t in served["translation"].numpy()] == expected
+
+
+@pytest.mark.parametrize("replace_unknown", [False, True])
+def test_the_strings_signature_keeps_attention_only_for_replace_unknown(untrained, replace_unknown):
+    """`translate_text` decodes ids only unless `replace_unknown` reads the weights; traced without autograph."""
+    from keras_s2s.export.translation_module import TranslationModule
+
+    translator = keras_s2s.Translator(*untrained, strategy="beam", replace_unknown=replace_unknown)
+    module = TranslationModule(translator)
+    decode, asked = module.decode, []
+
+    def spy(source_ids, requested=None, with_attention=True):
+        asked.append(with_attention)
+        return decode(source_ids, requested, with_attention)
+
+    module.decode = spy
+    module.translate_text.get_concrete_function()
+    assert asked == [replace_unknown]
+    ids = tf.constant(untrained[1](data.reverse(6, seed=4)[0]))
+    lean, full = decode(ids, None, False), decode(ids, None, True)
+    assert "attention" not in lean and full["attention"].shape[:2] == full["ids"].shape
+    np.testing.assert_array_equal(lean["ids"], full["ids"])
+    np.testing.assert_allclose(lean["scores"], full["scores"], atol=1e-6)
+    assert not any(f._autograph for f in (module.translate_text, module.translate_ids))

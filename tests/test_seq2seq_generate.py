@@ -111,3 +111,11 @@ def test_ids_only_decoding_gives_the_same_ids(setup):
     in_graph = traced(tf.constant(src))
     np.testing.assert_array_equal(in_graph["ids"], model.generate(src, "beam")["ids"])
     assert in_graph["attention"].shape[-1] == 0
+
+
+def test_the_compiled_decode_is_traced_without_autograph(setup):
+    """Plain `keras.ops` and explicit loops: autograph would only slow tracing (benchmarks/tracing.py)."""
+    model, _ = setup
+    for strategy in ("greedy", "beam"):
+        for return_attention in (True, False):
+            assert model._compiled_generate(strategy, return_attention=return_attention)._autograph is False

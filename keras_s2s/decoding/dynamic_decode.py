@@ -95,7 +95,7 @@ def dynamic_decode(
             reads `K` times less of it, and LiteRT's `WHILE` loop copies `K`
             times less per step.
         return_attention: keep every step's attention weights (default).
-            False: `"attention"` is `(B, L, 0)` and the loop keeps no
+            False: `"attention"` is `(B, [n,] L, 0)` and the loop keeps no
             attention history (a strategy that reads the weights still gets
             them), which saves a buffer copy per step.
 

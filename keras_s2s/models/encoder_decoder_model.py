@@ -189,8 +189,9 @@ class EncoderDecoderModel(keras.Model):
                 `jax.jit` compilation per `(B, S)` and `max_length`); PyTorch
                 decodes eagerly. See docs/backends.md.
             return_attention: keep every step's attention weights (default).
-                False: `"attention"` is `(B, L, 0)` and the decode keeps no
-                attention history (one buffer copy less per step).
+                False: `"attention"` is `(B, L, 0)` (`(B, n, L, 0)` for n
+                best) and the decode keeps no attention history (one buffer
+                copy less per step).
 
         Returns:
             dict with `"ids"` int32 `(B, L)`, `"scores"` float32 `(B,)` and

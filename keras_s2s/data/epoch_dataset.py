@@ -14,6 +14,7 @@ import tensorflow as tf
 from keras_s2s.data.pipeline import (
     DEFAULT_BUCKET_BOUNDARIES,
     _check_arguments,
+    _plain,
     batch_pairs,
 )
 from keras_s2s.data.sharding import shard_policy
@@ -73,7 +74,7 @@ def make_epochs(
     sources = tf.constant(list(source_texts), dtype=tf.string, shape=[n])  # (N,)
     targets = tf.constant(list(target_texts), dtype=tf.string, shape=[n])  # (N,)
 
-    @tf.autograph.experimental.do_not_convert  # no Python control flow: no autograph (faster tracing)
+    @_plain
     def one_epoch(epoch):
         order = epoch_order(n, seed, epoch)  # (N,)
         pairs = tf.data.Dataset.from_tensor_slices(order).map(
@@ -112,5 +113,4 @@ def count_batches(dataset):
     Returns:
         int.
     """
-    count = tf.autograph.experimental.do_not_convert(lambda count, _: count + 1)
-    return int(dataset.reduce(tf.constant(0, tf.int64), count).numpy())
+    return int(dataset.reduce(tf.constant(0, tf.int64), _plain(lambda count, _: count + 1)).numpy())

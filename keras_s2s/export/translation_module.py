@@ -202,17 +202,14 @@ class TranslationModule(tf.Module):
             self.length_cap(used, requested),
             return_attention=with_attention,
         )
-        ids, scores, attention = out["ids"], out["scores"], out["attention"]  # (B, [n,] L), ...
+        ids, scores = out["ids"], out["scores"]  # (B, [n,] L), (B, [n])
+        rows = tf.shape(ids)[0] * self.num_return_sequences
         if self.num_return_sequences > 1:  # hypotheses become rows
-            rows = tf.shape(ids)[0] * self.num_return_sequences
             ids = tf.reshape(ids, tf.stack([rows, tf.shape(ids)[2]]))  # (B*n, L)
             scores = tf.reshape(scores, [rows])  # (B*n,)
-            if with_attention:
-                attention = tf.reshape(
-                    attention, tf.stack([rows, tf.shape(attention)[2], used])
-                )  # (B*n, L, W)
         if not with_attention:
             return {"ids": ids, "scores": scores}
+        attention = tf.reshape(out["attention"], tf.stack([rows, tf.shape(ids)[1], used]))  # (B*n, L, W)
         attention = tf.pad(attention, [[0, 0], [0, 0], [0, width - tf.shape(attention)[2]]])  # (B*n, L, S)
         return {"ids": ids, "scores": scores, "attention": attention}
 

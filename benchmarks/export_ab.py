@@ -3,19 +3,21 @@
 A change to the decode is judged by the exports it produces. This script
 exports one trained run directory with the code of tree A and with the code
 of tree B (each in a fresh process that imports `keras_s2s` from that tree:
-`Translator.export_saved_model` and `export_litert`, float32, per strategy),
-then loads both exports into one process and decodes the same real sentences
-with each, batch by batch, alternating which side goes first every round. It
-prints sentences/s per side (fastest round and median), B / A, and whether
-the two exports return the same ids. Runtimes: the SavedModel's
+`Translator.export_saved_model` and `export_litert`, float32, per strategy,
+`--batch-size` rows at a time), then loads both exports into one process and
+decodes the same real sentences with each: every round each side makes one
+pass over the batches, the side that goes first alternating between rounds.
+It prints sentences/s per side (fastest round and median), B / A, and
+whether the two exports return the same ids. Runtimes: the SavedModel's
 `translate_ids` signature (TensorFlow) and the `.tflite` file's
 `translate_ids` in `ai_edge_litert` (`--threads` threads, XNNPACK).
-Tokenization is outside the timings (tree A's source tokenizer, once).
+Tokenization is outside the timings (tree A's source tokenizer, once; the
+timing process loads the tokenizers, not the model).
 
 Timing both exports in one process, interleaved, is what makes a few percent
 visible on a shared machine whose speed drifts by more than that within an
 hour (docs/benchmarks.md, "The machine"): two exports of the same tree read
-0.96-1.00x.
+0.96-1.06x in one run (docs/benchmarks.md, "Two exports against each other").
 
     git worktree add /tmp/base HEAD~1
     python benchmarks/export_ab.py --a /tmp/base --b . --model saved_models/multi30k_de_en
@@ -67,10 +69,15 @@ def parse_args(argv=None):
     parser.add_argument("--sentences", type=int, default=256, help="test sentences per pass")
     parser.add_argument("--rounds", type=int, default=5, help="timed passes per side and runtime")
     parser.add_argument("--threads", type=int, default=2, help="LiteRT num_threads")
-    parser.add_argument("--quick", action="store_true", help="this tree against itself, 4 built-in sentences")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke test: this tree against itself, greedy, 4 built-in sentences in batches of 2, "
+        "2 rounds (--a, --b, --strategies, --batch-size, --sentences and --rounds are not read)",
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument(
-        "--export", nargs=4, metavar=("TREE", "MODEL", "OUT", "STRATEGIES"), help=argparse.SUPPRESS
+        "--export", nargs=5, metavar=("TREE", "MODEL", "OUT", "STRATEGIES", "BATCH"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.export:
@@ -96,33 +103,57 @@ def parse_args(argv=None):
                 f"--{side} must be a keras_s2s source tree. Received: {tree} (no keras_s2s/__init__.py)"
             )
         setattr(args, side, str(tree))
+    if not os.path.isfile(os.path.join(args.model, "settings.json")):
+        parser.error(f"--model must be a run directory (with settings.json). Received: {args.model}")
+    args.model = os.path.abspath(args.model)
+    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
+        parser.error(f"--json: the folder of {args.json} does not exist")
     if not args.quick and not os.path.exists(args.test_source):
         parser.error(f"--test-source {args.test_source} does not exist (set KERAS_S2S_DATA or pass a file)")
     return args
 
 
 # ------------------------------------------------------- one side's exports
-def export(tree, model_dir, out, strategies):
-    """In a fresh process: exports `model_dir` with `tree`'s keras_s2s, one folder per strategy."""
+def import_tree(tree):
+    """`keras_s2s` imported from `tree` (first on `sys.path`); refuses a copy from elsewhere."""
     sys.path.insert(0, tree)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras_s2s
+
+    imported = pathlib.Path(keras_s2s.__file__).resolve()
+    if pathlib.Path(tree).resolve() not in imported.parents:  # an installed copy shadowed the tree
+        raise SystemExit(f"keras_s2s was imported from {imported}, not from {tree}")
+    return keras_s2s
+
+
+def export(tree, model_dir, out, strategies, batch_size):
+    """In a fresh process: exports `model_dir` with `tree`'s keras_s2s, one folder per strategy."""
+    keras_s2s = import_tree(tree)
     from keras_s2s.decoding import BeamSearch, GreedySearch
     from keras_s2s.training.run_directory import load_run
 
-    imported = pathlib.Path(keras_s2s.__file__).resolve()
-    if pathlib.Path(tree) not in imported.parents:  # an installed copy shadowed the tree
-        raise SystemExit(f"keras_s2s was imported from {imported}, not from {tree}")
     model, source_tokenizer, target_tokenizer, _ = load_run(model_dir)
     for name in strategies.split(","):
         strategy = BeamSearch(beam_size=4) if name == "beam" else GreedySearch()
-        translator = keras_s2s.Translator(model, source_tokenizer, target_tokenizer, strategy=strategy)
+        translator = keras_s2s.Translator(
+            model, source_tokenizer, target_tokenizer, strategy=strategy, batch_size=int(batch_size)
+        )
         translator.export_saved_model(os.path.join(out, name, "saved_model", "1"))
         translator.export_litert(os.path.join(out, name, "model.tflite"))
 
 
-def run_export(tree, model_dir, out, strategies):
-    command = [sys.executable, __file__, "--export", tree, model_dir, out, ",".join(strategies)]
+def run_export(tree, model_dir, out, strategies, batch_size):
+    command = [
+        sys.executable,
+        __file__,
+        "--export",
+        tree,
+        model_dir,
+        out,
+        ",".join(strategies),
+        str(batch_size),
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -133,10 +164,10 @@ def run_export(tree, model_dir, out, strategies):
 # ------------------------------------------------------------------ timing
 def source_batches(args):
     """Tree A's source tokenizer over the test sentences: a list of int32 `(b, S)` arrays."""
-    sys.path.insert(0, args.a)
-    from keras_s2s.training.run_directory import load_run
+    import_tree(args.a)  # also registers the tensorflow-text ops the SavedModels hold
+    from keras_s2s.training.run_directory import load_tokenizers
 
-    _, source_tokenizer, _, _ = load_run(args.model)
+    source_tokenizer, _ = load_tokenizers(args.model)
     if args.quick:
         lines = list(QUICK_SENTENCES)
     else:
@@ -197,9 +228,13 @@ def time_strategy(exports, strategy, batches, args):
 
 def write_json(path, results):
     tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=2)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def main(argv=None):
@@ -208,10 +243,13 @@ def main(argv=None):
         export(*args.export)
         return None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     with tempfile.TemporaryDirectory() as tmp:
         exports = {side: pathlib.Path(tmp) / side for side in SIDES}
         export_s = {
-            side: run_export(getattr(args, side.lower()), args.model, str(exports[side]), args.strategies)
+            side: run_export(
+                getattr(args, side.lower()), args.model, str(exports[side]), args.strategies, args.batch_size
+            )
             for side in SIDES
         }
         batches = source_batches(args)
@@ -237,6 +275,10 @@ def main(argv=None):
         "a": args.a,
         "b": args.b,
         "model": args.model,
+        "test_source": "built-in (--quick)" if args.quick else os.path.abspath(args.test_source),
+        "strategies": args.strategies,
+        "runtimes": args.runtimes,
+        "threads": args.threads,
         "batch_size": args.batch_size,
         "sentences": sentences,
         "rounds": args.rounds,

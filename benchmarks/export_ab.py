@@ -27,7 +27,6 @@ hour (docs/benchmarks.md, "The machine"): two exports of the same tree read
 """
 
 import argparse
-import json
 import os
 import pathlib
 import statistics
@@ -171,9 +170,7 @@ def source_batches(args):
     if args.quick:
         lines = list(QUICK_SENTENCES)
     else:
-        from keras_s2s.data.loaders import read_lines
-
-        lines = read_lines(args.test_source)[: args.sentences]
+        lines = real_sentences.read_sources(args, args.sentences)
     step = args.batch_size
     return [source_tokenizer(lines[i : i + step]).numpy() for i in range(0, len(lines), step)]
 
@@ -226,17 +223,6 @@ def time_strategy(exports, strategy, batches, args):
     return rows
 
 
-def write_json(path, results):
-    tmp = f"{path}.tmp"
-    try:
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv=None):
     args = parse_args(argv)
     if args.export:
@@ -286,6 +272,8 @@ def main(argv=None):
         "rows": rows,
     }
     if args.json:
+        from keras_s2s.files import write_json  # tree A's (imported by `source_batches`): atomic
+
         write_json(args.json, results)
     return results
 

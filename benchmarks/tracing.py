@@ -157,10 +157,9 @@ def main(argv=None):
         )
     results = {"rounds": args.rounds, "rows": rows}
     if args.json:
-        tmp = f"{args.json}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=2)
-        os.replace(tmp, args.json)
+        from keras_s2s.files import write_json  # atomic (temp + rename)
+
+        write_json(args.json, results)
     return results
 
 

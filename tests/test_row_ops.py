@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from keras_s2s.decoding.row_ops import _chunk_size, row_top_k, take_along_rows, tile_rows
+from keras_s2s.decoding.row_ops import _chunk_size, log_max_softmax, row_top_k, take_along_rows, tile_rows
 
 
 def test_tile_rows_repeats_each_row_consecutively():
@@ -48,6 +48,38 @@ def test_row_top_k_in_a_tf_function_with_unknown_rows():
     np.testing.assert_array_equal(columns, np.argsort(-x, axis=1, kind="stable")[:, :3])
     np.testing.assert_array_equal(values, -np.sort(-x, axis=1)[:, :3])
     assert f(tf.zeros([0, 1000]))[1].shape == (0, 3)
+
+
+def test_log_max_softmax_hand_computed():
+    inf = float("inf")
+    logits = np.array(
+        [
+            [0.0, np.log(3.0), -inf],  # p = 1/4, 3/4, 0
+            [0.0, 0.0, 0.0],  # ties: 1/3 at any maximum
+            [1e4, 1e4 - 1.0, -1e4],  # large logits: 1 / (1 + 1/e) at the maximum, no overflow
+            [100.0, 0.0, -100.0],  # exp(-100) is lost next to 1: log p = 0
+            [-inf, 2.0, 2.0],  # a blocked column: 1/2
+        ],
+        "float32",
+    )
+    got = log_max_softmax(tf.constant(logits), tf.constant([1, 2, 0, 0, 2]))
+    np.testing.assert_allclose(got, np.log([0.75, 1 / 3, 1 / (1 + np.exp(-1.0)), 1.0, 0.5]), rtol=1e-6, atol=1e-7)
+    assert got.dtype == tf.float32
+
+
+@pytest.mark.parametrize("width", [3, 5000])
+def test_log_max_softmax_equals_log_softmax_at_the_argmax(width):
+    x = np.random.default_rng(width).normal(0.0, 4.0, size=(7, width)).astype("float32")
+    columns = np.argmax(x, axis=1).astype("int32")
+    expected = np.take_along_axis(ops.convert_to_numpy(ops.log_softmax(x, axis=-1)), columns[:, None], 1)[:, 0]
+    np.testing.assert_allclose(log_max_softmax(tf.constant(x), tf.constant(columns)), expected, atol=1e-6)
+
+
+def test_log_max_softmax_in_a_tf_function_with_unknown_shapes():
+    f = tf.function(log_max_softmax, input_signature=[tf.TensorSpec([None, None]), tf.TensorSpec([None], tf.int32)])
+    x = np.array([[1.0, 2.0], [0.0, -1.0]], "float32")
+    np.testing.assert_allclose(f(x, tf.constant([1, 0])), -np.log1p(np.exp(-1.0)) * np.ones(2), rtol=1e-6)
+    assert f(tf.zeros([0, 7]), tf.zeros([0], tf.int32)).shape == (0,)
 
 
 def test_chunk_size_is_a_divisor_near_the_square_root_or_pads():

@@ -5,7 +5,7 @@ from keras import ops, tree
 
 from keras_s2s.decoding.backend import take_rows
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
-from keras_s2s.decoding.row_ops import row_top_k, tile_rows
+from keras_s2s.decoding.row_ops import log_max_softmax, row_top_k, tile_rows
 from keras_s2s.decoding.validation import validate_min_length, validate_positive_int
 
 
@@ -125,7 +125,10 @@ class BeamSearch(DecodingStrategy):
         [END] alone), so the scoring runs on those `(N, c)` candidates
         (`row_ops.row_top_k`) and their log-probabilities, not on all `N·V`:
 
-            log p(v) = (logit_v - max) - log Σ_u exp(logit_u - max)
+            log p(v) = (logit_v - max) + log p(argmax)
+
+        with `log p(argmax) = -log Σ_u exp(logit_u - max)` from one softmax
+        (`row_ops.log_max_softmax`).
 
         The K best of a sentence's `K·c` candidates are the K best of its
         `K·V` extensions, ties going to the lower (beam, token) as before.
@@ -150,8 +153,8 @@ class BeamSearch(DecodingStrategy):
         c = c if vocab is None else min(c, vocab)
         top_logits, tokens = row_top_k(logits, c)  # (N, c), (N, c) sorted: [:, 0] is the row's max
         row_max = top_logits[:, :1]  # (N, 1)
-        log_norm = ops.log(ops.sum(ops.exp(logits - row_max), axis=1, keepdims=True))  # (N, 1)
-        step_log_probs = (top_logits - row_max) - log_norm  # (N, c) = log_softmax(logits) at tokens
+        log_p_max = ops.expand_dims(log_max_softmax(logits, tokens[:, 0]), 1)  # (N, 1)
+        step_log_probs = (top_logits - row_max) + log_p_max  # (N, c) = log_softmax(logits) at tokens
         end_only = np.full((1, c), float("-inf"), "float32")  # (1, c) [END] at no cost, then nothing
         end_only[0, 0] = 0.0
         ended = ops.expand_dims(finished, 1)  # (N, 1) finished beams

@@ -63,7 +63,9 @@ def test_log_max_softmax_hand_computed():
         "float32",
     )
     got = log_max_softmax(tf.constant(logits), tf.constant([1, 2, 0, 0, 2]))
-    np.testing.assert_allclose(got, np.log([0.75, 1 / 3, 1 / (1 + np.exp(-1.0)), 1.0, 0.5]), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        got, np.log([0.75, 1 / 3, 1 / (1 + np.exp(-1.0)), 1.0, 0.5]), rtol=1e-6, atol=1e-7
+    )
     assert got.dtype == tf.float32
 
 
@@ -71,12 +73,16 @@ def test_log_max_softmax_hand_computed():
 def test_log_max_softmax_equals_log_softmax_at_the_argmax(width):
     x = np.random.default_rng(width).normal(0.0, 4.0, size=(7, width)).astype("float32")
     columns = np.argmax(x, axis=1).astype("int32")
-    expected = np.take_along_axis(ops.convert_to_numpy(ops.log_softmax(x, axis=-1)), columns[:, None], 1)[:, 0]
+    expected = np.take_along_axis(ops.convert_to_numpy(ops.log_softmax(x, axis=-1)), columns[:, None], 1)[
+        :, 0
+    ]
     np.testing.assert_allclose(log_max_softmax(tf.constant(x), tf.constant(columns)), expected, atol=1e-6)
 
 
 def test_log_max_softmax_in_a_tf_function_with_unknown_shapes():
-    f = tf.function(log_max_softmax, input_signature=[tf.TensorSpec([None, None]), tf.TensorSpec([None], tf.int32)])
+    f = tf.function(
+        log_max_softmax, input_signature=[tf.TensorSpec([None, None]), tf.TensorSpec([None], tf.int32)]
+    )
     x = np.array([[1.0, 2.0], [0.0, -1.0]], "float32")
     np.testing.assert_allclose(f(x, tf.constant([1, 0])), -np.log1p(np.exp(-1.0)) * np.ones(2), rtol=1e-6)
     assert f(tf.zeros([0, 7]), tf.zeros([0], tf.int32)).shape == (0,)

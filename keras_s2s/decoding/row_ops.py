@@ -57,7 +57,8 @@ def log_max_softmax(logits, max_columns):
     and `softmax(l)_max >= 1 / V` never underflows, so one softmax (a
     single fused kernel: oneDNN's in TensorFlow, `SOFTMAX` in LiteRT) and
     a gather of `N` values replace the subtract, exp and sum passes over
-    `(N, V)` (1.0 → 0.67 ms at `(128, 5000)` on 2 CPU cores). Any other
+    `(N, V)`: per call in a TensorFlow loop at `V = 5000` on 2 CPU cores,
+    359 → 187 µs at `N = 128`, 711 → 342 µs at 256, 29 → 34 µs at 4. Any other
     column's log-probability follows as `(l_v - l_max) + log_max_softmax`.
 
     Args:

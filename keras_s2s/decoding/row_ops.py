@@ -69,6 +69,8 @@ def log_max_softmax(logits, max_columns):
         `(N,)`, the dtype of `logits`.
     """
     probs = ops.softmax(logits, axis=-1)  # (N, V)
+    # One flat GATHER, not `take_along_rows`: Keras' take_along_axis traces 26
+    # ops here (two BROADCAST_TO) against 7, at every decoding step.
     vocab = logits.shape[-1] if logits.shape[-1] is not None else ops.shape(logits)[1]
     flat = ops.arange(ops.shape(logits)[0], dtype="int32") * vocab + ops.cast(max_columns, "int32")  # (N,)
     return ops.log(take_rows(ops.reshape(probs, (-1,)), flat))  # (N,)

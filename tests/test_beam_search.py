@@ -133,6 +133,29 @@ def test_state_and_history_follow_parent_beam():
             np.testing.assert_array_equal(att[b, j, t], expected)
 
 
+def test_expanding_step_0_takes_each_sentence_k_best_tokens():
+    """`step(..., expand_at_first_step=True)` at t = 0: one row per sentence
+    in, its K best tokens out as the K beams, all parented by that row."""
+    probs = np.array([[0.1, 0.4, 0.2, 0.3], [0.25, 0.25, 0.25, 0.25]], np.float32)
+    strategy = BeamSearch(3)
+    _, _, num_rows, loop_state = strategy.initialize(2, (), (), expand_at_first_step=True)
+    assert num_rows == 6 and tuple(loop_state["log_probs"].shape) == (2,)
+    tokens, parents, loop_state = strategy.step(
+        tf.constant(0), tf.math.log(probs), tf.zeros([2], tf.bool), loop_state, END, expand_at_first_step=True
+    )
+    np.testing.assert_array_equal(tokens, [1, 3, 2, 0, 1, 2])  # ties to the lower token
+    np.testing.assert_array_equal(parents, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_allclose(loop_state["log_probs"], np.log([0.4, 0.3, 0.2] + [0.25] * 3), rtol=1e-6)
+    np.testing.assert_array_equal(loop_state["lengths"], [1] * 6)
+    # From step 1 on it ranks the K beams of each sentence together, as without expanding.
+    logits = tf.math.log(tf.tile(probs[:1], [6, 1]))  # (6, V)
+    finished = tf.zeros([6], tf.bool)
+    expanded = strategy.step(tf.constant(1), logits, finished, loop_state, END, expand_at_first_step=True)
+    plain = strategy.step(tf.constant(1), logits, finished, loop_state, END)
+    for got, want in zip(tf.nest.flatten(expanded), tf.nest.flatten(plain)):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_memory_tiled_once_and_gathered_only_when_a_sentence_leaves():
     # SHORT's sentence is done after step 1, GARDEN_PATH's after step 2
     # ([b, END] beats every live beam); LOOP never ends.

@@ -306,6 +306,54 @@ def test_sentence_memory_decodes_as_the_tiled_memory(strategy):
         np.testing.assert_allclose(out["attention"], expected["attention"], atol=1e-6)
 
 
+def test_beam_search_runs_step_0_on_one_row_per_sentence():
+    """With one memory row per sentence, step 0 sees one row per sentence (its
+    K beams are copies until then) and step 1 all `N = B·K` rows; the decode
+    equals the tiled one (the test above)."""
+    inner = tiny_rnn(sentence_memory=True)
+    calls = []
+
+    def step_fn(token_ids, state, memory):
+        calls.append(int(token_ids.shape[0]))
+        return inner(token_ids, state, memory)
+
+    keys, mask, h0 = rnn_inputs(batch=3, source=4)
+    state, memory = (h0, tf.zeros([3, 1])), {"keys": keys, "mask": mask}
+    out = dynamic_decode(step_fn, state, memory, BeamSearch(4), max_length=6, sentence_memory=True)
+    assert calls[:2] == [3, 12]
+    expected = dynamic_decode(tiny_rnn(), state, memory, BeamSearch(4), max_length=6)
+    np.testing.assert_array_equal(out["ids"], expected["ids"])
+    np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("num_return_sequences", [1, 4])
+def test_step_0_on_one_row_with_fewer_tokens_than_beams(num_return_sequences):
+    """V = 4 < K = 6: step 0's one row still gives 6 beams, the last two dead
+    (-inf) like the tiled decode's, and the results agree."""
+    keys, mask, h0 = rnn_inputs(batch=3, source=4, seed=2)
+    state, memory = (h0, tf.zeros([3, 1])), {"keys": keys, "mask": mask}
+    strategy = BeamSearch(6, num_return_sequences=num_return_sequences)
+    out = dynamic_decode(
+        tiny_rnn(vocab=4, sentence_memory=True), state, memory, strategy, max_length=5, sentence_memory=True
+    )
+    expected = dynamic_decode(tiny_rnn(vocab=4), state, memory, strategy, max_length=5)
+    np.testing.assert_array_equal(out["ids"], expected["ids"])
+    np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
+    assert np.isfinite(np.asarray(out["scores"])).all()
+
+
+def test_step_0_on_one_row_when_no_step_runs():
+    """A dynamic max_length of 0: no step runs, and the expanded decode still
+    returns every sentence's n hypotheses as the tiled one does (0, then -inf)."""
+    keys, mask, h0 = rnn_inputs(batch=3, source=4)
+    strategy = BeamSearch(3, num_return_sequences=2)
+    out = rnn_decoder(strategy, known_width=True, sentence_memory=True)(keys, mask, h0, tf.constant(0))
+    expected = rnn_decoder(strategy, known_width=True)(keys, mask, h0, tf.constant(0))
+    assert out["ids"].shape == (3, 2, 0) and out["attention"].shape == (3, 2, 0, 4)
+    np.testing.assert_array_equal(out["scores"], expected["scores"])
+    np.testing.assert_array_equal(out["scores"], [[0.0, -np.inf]] * 3)
+
+
 @pytest.mark.parametrize("strategy", [GreedySearch(), BeamSearch(3, 0.6)], ids=str)
 @pytest.mark.parametrize("in_graph", [False, True], ids=["eager", "tf.function"])
 def test_a_state_axis_that_starts_empty_may_grow(strategy, in_graph):

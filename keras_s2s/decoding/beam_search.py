@@ -37,7 +37,12 @@ class BeamSearch(DecodingStrategy):
     in the beam and is only extended by [END] (emitted as padding) at zero
     cost, so its score is frozen. At step 0 only the first beam of each
     sentence is live (the others start at -inf), so no duplicates appear.
-    This is the algorithm of `tfa.seq2seq.BeamSearchDecoder`.
+    This is the algorithm of `tfa.seq2seq.BeamSearchDecoder`. Where the
+    decode's row count may change and the memory is read per sentence
+    (`expand_at_first_step`, as CTranslate2's `expand_after_first_step` on
+    CPUs), step 0 runs on that first beam alone, one row per sentence, and
+    its K best tokens become the K beams: the same hypotheses, without
+    computing K - 1 copies of every sentence's first step.
 
     Memory is tiled once `B -> B*K` (each sentence's rows repeated K times
     consecutively) and never gathered: all beams of a sentence share it.
@@ -60,6 +65,7 @@ class BeamSearch(DecodingStrategy):
 
     reorders_rows = True
     drops_finished_rows = True
+    expands_after_first_step = True
 
     def __init__(
         self, beam_size=4, length_penalty=0.6, num_return_sequences=1, coverage_penalty=0.0, min_length=0
@@ -98,26 +104,31 @@ class BeamSearch(DecodingStrategy):
         """The coverage penalty reads the attention weights."""
         return self.coverage_penalty > 0
 
-    def initialize(self, batch_size, initial_state, memory, attention_size=None):
+    def initialize(self, batch_size, initial_state, memory, attention_size=None, expand_at_first_step=False):
         """Tile state and memory to `B*K` rows; only beam 0 is live.
 
+        With `expand_at_first_step`, nothing is tiled: step 0 runs on the
+        `B` rows (all that is live), and its `N = B*K` parents widen them.
         With a coverage penalty, `loop_state["coverage"]` `(N, S)` holds each
         hypothesis' attention summed over its steps (`S = attention_size`).
         """
         k = self.beam_size
-        state = tree.map_structure(lambda x: tile_rows(x, k), initial_state)
-        memory = tree.map_structure(lambda x: tile_rows(x, k), memory)
         num_rows = batch_size * k
-        first = ops.equal(ops.mod(ops.arange(num_rows, dtype="int32"), k), 0)  # (N,)
-        loop_state = {
-            "log_probs": ops.cast(ops.where(first, 0.0, float("-inf")), "float32"),  # (N,)
-            "lengths": ops.zeros((num_rows,), "int32"),  # (N,)
-        }
+        if expand_at_first_step:
+            rows = batch_size  # (B,) rows, each a beam 0
+            log_probs = ops.zeros((rows,), "float32")
+        else:
+            initial_state = tree.map_structure(lambda x: tile_rows(x, k), initial_state)
+            memory = tree.map_structure(lambda x: tile_rows(x, k), memory)
+            rows = num_rows
+            first = ops.equal(ops.mod(ops.arange(num_rows, dtype="int32"), k), 0)  # (N,)
+            log_probs = ops.cast(ops.where(first, 0.0, float("-inf")), "float32")  # (N,)
+        loop_state = {"log_probs": log_probs, "lengths": ops.zeros((rows,), "int32")}
         if self.needs_attention:
-            loop_state["coverage"] = ops.zeros((num_rows, attention_size), "float32")  # (N, S)
-        return state, memory, num_rows, loop_state
+            loop_state["coverage"] = ops.zeros((rows, attention_size), "float32")  # (rows, S)
+        return initial_state, memory, num_rows, loop_state
 
-    def step(self, t, logits, finished, loop_state, end_id, attention=None):
+    def step(self, t, logits, finished, loop_state, end_id, attention=None, expand_at_first_step=False):
         """Extend every beam by every token and keep the K best per sentence.
 
         Only a row's `c` best tokens can be among its sentence's `K` best
@@ -142,16 +153,25 @@ class BeamSearch(DecodingStrategy):
             end_id: the [END] id.
             attention: `(N, S)` float32, this step's attention weights of
                 every row (given with a coverage penalty only).
+            expand_at_first_step: the decode was initialized with it: at
+                `t = 0` the `N = B` rows are one per sentence, and the
+                returned `B*K` parents widen them (with fewer than K tokens
+                in the vocabulary, the beams past them start dead, -inf).
 
         Returns:
-            `(token_ids (N,), parent_ids (N,), loop_state)`.
+            `(token_ids (B*K,), parent_ids (B*K,), loop_state)`.
         """
         k = self.beam_size
         num_rows, vocab = ops.shape(logits)[0], logits.shape[-1]
-        batch = num_rows // k
+        beams = ops.where(ops.equal(t, 0), 1, k) if expand_at_first_step else k  # rows per sentence
+        batch = num_rows // beams
         c = k + 1 if self.needs_attention else k  # candidates per row
         c = c if vocab is None else min(c, vocab)
         top_logits, tokens = row_top_k(logits, c)  # (N, c), (N, c) sorted: [:, 0] is the row's max
+        if expand_at_first_step and c < k:  # V < K: step 0's one row must still give K beams
+            top_logits = ops.pad(top_logits, [[0, 0], [0, k - c]], constant_values=float("-inf"))
+            tokens = ops.concatenate([tokens, ops.repeat(tokens[:, :1], k - c, axis=1)], axis=1)
+            c = k
         row_max = top_logits[:, :1]  # (N, 1)
         log_p_max = ops.expand_dims(log_max_softmax(logits, tokens[:, 0]), 1)  # (N, 1)
         step_log_probs = (top_logits - row_max) + log_p_max  # (N, c) = log_softmax(logits) at tokens
@@ -168,12 +188,14 @@ class BeamSearch(DecodingStrategy):
                 ops.expand_dims(finished, 1), 0.0, attention
             )  # (N, S)
             scores += ops.where(ops.equal(tokens, end_id), ops.expand_dims(self._coverage(coverage), 1), 0.0)
-        scores = ops.reshape(scores, (batch, k * c))  # (B, K*c)
+        scores = ops.reshape(scores, (batch, beams * c))  # (B, K*c)
         _, top = ops.top_k(scores, k=k)  # (B, K)
         top = ops.cast(top, "int32")
-        offsets = ops.expand_dims(ops.arange(batch, dtype="int32") * k, 1)  # (B, 1) first row of a sentence
-        parents = ops.reshape(top // c + offsets, (num_rows,))  # (N,)
-        flat = ops.reshape(top + offsets * c, (num_rows,))  # (N,) index into the (N*c,) candidates
+        offsets = ops.expand_dims(
+            ops.arange(batch, dtype="int32") * beams, 1
+        )  # (B, 1) first row of a sentence
+        parents = ops.reshape(top // c + offsets, (-1,))  # (B*K,)
+        flat = ops.reshape(top + offsets * c, (-1,))  # (B*K,) index into the (N*c,) candidates
         token_ids = take_rows(ops.reshape(tokens, (-1,)), flat)  # (N,)
         loop_state = {
             "log_probs": take_rows(ops.reshape(total, (-1,)), flat),  # (N,)

@@ -68,6 +68,15 @@ class DecodingStrategy:
     #: depends on the position, so it keeps every row.
     drops_finished_rows = False
 
+    #: Set to True by a strategy whose rows of a sentence are copies of one
+    #: row until its first `step` (beam search). Where rows may leave and the
+    #: step function reads the memory per sentence, `dynamic_decode` then runs
+    #: step 0 on that one row: `initialize(..., expand_at_first_step=True)`
+    #: keeps the `B` sentences' rows (and says `N`), `step(...,
+    #: expand_at_first_step=True)` gets `(B, V)` logits at `t = 0` and returns
+    #: `N` parents into them, which widen the state to `N` rows.
+    expands_after_first_step = False
+
     #: Set to True by a strategy whose `step` reads the attention weights.
     needs_attention = False
 

@@ -93,7 +93,9 @@ def dynamic_decode(
             memory row `n // K` (`BaseAttention.attend` does, for a rank-2
             query). Beam search then never tiles the memory: each step
             reads `K` times less of it, and LiteRT's `WHILE` loop copies `K`
-            times less per step.
+            times less per step. Where rows may leave, step 0 then runs on
+            one row per sentence and its parents widen the state to `N`
+            rows (`DecodingStrategy.expands_after_first_step`).
         return_attention: keep every step's attention weights (default).
             False: `"attention"` is `(B, [n,] L, 0)` and the loop keeps no
             attention history (a strategy that reads the weights still gets
@@ -119,37 +121,44 @@ def dynamic_decode(
     if not isinstance(batch_size, int):
         batch_size = ops.cast(batch_size, "int32")
 
-    if strategy.needs_attention:
-        if attention_size is None:
-            raise ValueError(
-                f"{type(strategy).__name__} reads the attention weights (its coverage penalty) and "
-                "needs their width: pass `attention_size` (the source length). Received: attention_size=None"
-            )
-        state, tiled, num_rows, loop_state = strategy.initialize(
-            batch_size, initial_state, () if sentence_memory else memory, attention_size=attention_size
+    if strategy.needs_attention and attention_size is None:
+        raise ValueError(
+            f"{type(strategy).__name__} reads the attention weights (its coverage penalty) and "
+            "needs their width: pass `attention_size` (the source length). Received: attention_size=None"
         )
-    else:
-        state, tiled, num_rows, loop_state = strategy.initialize(
-            batch_size, initial_state, () if sentence_memory else memory
-        )
+    initialize_kwargs = {"attention_size": attention_size} if strategy.needs_attention else {}
+    drops_rows = strategy.drops_finished_rows and not fixed_length and backend.can_drop_rows()
+    # Step 0 on one row per sentence, its parents widening it to `N` rows
+    # (beam search: the beams are copies until then; CTranslate2's
+    # `expand_after_first_step` on CPUs).
+    expands = sentence_memory and drops_rows and strategy.expands_after_first_step
+    expand_kwargs = {"expand_at_first_step": True} if expands else {}
+    state, tiled, num_rows, loop_state = strategy.initialize(
+        batch_size, initial_state, () if sentence_memory else memory, **initialize_kwargs, **expand_kwargs
+    )
     memory = memory if sentence_memory else tiled
+    first_rows = batch_size if expands else num_rows  # active rows at step 0
     if not return_attention:  # a (N, max_length, 0) history that no step writes
         attention_size = 0
     # Rows per memory row: what a sentence leaving the decode removes from `memory`.
     rows_per_memory_row = _rows_per_sentence(num_rows, batch_size) if sentence_memory else 1
-    tokens = ops.full((num_rows,), start_id, dtype="int32")  # (N,) next input
+    tokens = ops.full((first_rows,), start_id, dtype="int32")  # (A,) next input
     if attention_size is None and backend.name() == "jax":
         # JAX: fixed shapes; the width is read off an abstract first step.
         attention_size = 0 if num_rows == 0 else backend.attention_width(step_fn, tokens, state, memory)
     known_width = attention_size is not None
     width = attention_size if known_width else 0
-    drops_rows = strategy.drops_finished_rows and not fixed_length and backend.can_drop_rows()
     column_shape = _column_shape(num_rows, width) if known_width else None  # (N, S), a loop constant
-    finished = ops.zeros((num_rows,), "bool")  # (N,)
-    # The active rows: at first all N. `rows` (A,) is the buffer row (of
-    # `ids`, `attention`, `sources`, `saved`) of each; with `drops_rows` a
-    # sentence's rows leave once it is done (row_retirement.py).
+    finished = ops.zeros((first_rows,), "bool")  # (A,)
+    # The active rows: at first all N (or one per sentence, `expands`).
+    # `rows` (A,) is the buffer row (of `ids`, `attention`, `sources`,
+    # `saved`) of each after the step; with `drops_rows` a sentence's rows
+    # leave once it is done (row_retirement.py).
     rows = ops.arange(num_rows, dtype="int32")  # (A,)
+    # The final values of every buffer row, as if none had run (`saved` below).
+    initial = (ops.zeros((num_rows,), "bool"), loop_state)
+    if expands:
+        initial = (initial[0], strategy.initialize(batch_size, (), (), **initialize_kwargs)[3])
     loop_vars = (
         ops.convert_to_tensor(0, "int32"),  # t
         tokens,  # (A,)
@@ -160,7 +169,7 @@ def dynamic_decode(
         loop_state,  # (A, ...)
         rows,  # (A,)
         memory,  # (A, ...)
-        (finished, loop_state),  # saved: the final values of the rows that left, (N, ...)
+        initial,  # saved: the final values of the rows that left, (N, ...)
     )
 
     # Beam search: instead of reordering the whole `(N, max_length, S)`
@@ -194,14 +203,25 @@ def dynamic_decode(
                         "but the step function returns none (a decoder without attention). Received: attention=None"
                     )
                 new_tokens, parents, loop_state = strategy.step(
-                    t, logits, finished, loop_state, end_id, attention=ops.cast(step_attention, "float32")
+                    t,
+                    logits,
+                    finished,
+                    loop_state,
+                    end_id,
+                    attention=ops.cast(step_attention, "float32"),
+                    **expand_kwargs,
                 )
             else:
-                new_tokens, parents, loop_state = strategy.step(t, logits, finished, loop_state, end_id)
+                new_tokens, parents, loop_state = strategy.step(
+                    t, logits, finished, loop_state, end_id, **expand_kwargs
+                )
             new_tokens = ops.cast(new_tokens, "int32")
             step_attention = step_attention if return_attention else None
             column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells
-            written = rows  # (A,) the buffer row whose step-t attention each row continues
+            # The buffer rows of the rows that computed this step: `rows`, but
+            # the first `B` of them at an expanding step 0.
+            computed = rows[: ops.shape(finished)[0]] if expands else rows  # (A,)
+            written = computed  # (A,) the buffer row whose step-t attention each row continues
             if parents is not None:  # (A,) active row that each new row continues
 
                 def reorder(x):
@@ -209,7 +229,7 @@ def dynamic_decode(
 
                 new_state = tree.map_structure(reorder, new_state)
                 finished = reorder(finished)  # (A,)
-                written = reorder(rows)  # (A,)
+                written = reorder(computed)  # (A,)
                 # (N,) the buffer row each buffer row continues (itself if inactive)
                 buffer_parents = (
                     ops.scatter_update(all_rows, column[:, :1], written) if drops_rows else written
@@ -233,7 +253,7 @@ def dynamic_decode(
                     grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
                     attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
                 attention = append_step(  # (N, max_length, S)
-                    attention, step_attention, rows if drops_rows else None, column_shape
+                    attention, step_attention, computed if drops_rows else None, column_shape
                 )
             finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
             # Whole sentences that need no more steps (beam search: nothing left to gain).
@@ -285,6 +305,10 @@ def dynamic_decode(
         outputs = segment(*loop_vars)
     t, _, _, finished, ids, attention, loop_state, rows, _, saved, *sources = outputs
     if drops_rows:  # (N, ...) every row's final values
+        if expands:  # a loop that never ran (a max_length of 0): one row per sentence, at its first
+            active = ops.shape(finished)[0]
+            spread = ops.shape(rows)[0] // ops.maximum(active, 1)  # 1 once it ran, else K
+            rows = backend.take_rows(rows, ops.arange(active, dtype="int32") * spread)  # (A,)
         finished, loop_state = save_rows(saved, rows, (finished, loop_state))
     attention = in_step_order(attention, t)  # (N, max_length, S)
     if fixed_length:  # keep the buffers' max_length steps (static shapes, jax.jit)

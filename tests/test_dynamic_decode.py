@@ -326,20 +326,51 @@ def test_beam_search_runs_step_0_on_one_row_per_sentence():
     np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
 
 
-@pytest.mark.parametrize("num_return_sequences", [1, 4])
-def test_step_0_on_one_row_with_fewer_tokens_than_beams(num_return_sequences):
+@pytest.mark.parametrize("num_return_sequences, max_length", [(1, 5), (4, 5), (6, 1)])
+def test_step_0_on_one_row_with_fewer_tokens_than_beams(num_return_sequences, max_length):
     """V = 4 < K = 6: step 0's one row still gives 6 beams, the last two dead
-    (-inf) like the tiled decode's, and the results agree."""
+    (-inf) with the tokens the tiled decode's dead beams offer, and the results
+    agree (after one step the dead beams are returned too, n = 6)."""
     keys, mask, h0 = rnn_inputs(batch=3, source=4, seed=2)
     state, memory = (h0, tf.zeros([3, 1])), {"keys": keys, "mask": mask}
     strategy = BeamSearch(6, num_return_sequences=num_return_sequences)
     out = dynamic_decode(
-        tiny_rnn(vocab=4, sentence_memory=True), state, memory, strategy, max_length=5, sentence_memory=True
+        tiny_rnn(vocab=4, sentence_memory=True),
+        state,
+        memory,
+        strategy,
+        max_length=max_length,
+        sentence_memory=True,
     )
-    expected = dynamic_decode(tiny_rnn(vocab=4), state, memory, strategy, max_length=5)
+    expected = dynamic_decode(tiny_rnn(vocab=4), state, memory, strategy, max_length=max_length)
     np.testing.assert_array_equal(out["ids"], expected["ids"])
     np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
-    assert np.isfinite(np.asarray(out["scores"])).all()
+    assert np.isfinite(np.asarray(out["scores"])[..., :4]).all()
+
+
+class _OlderBeamSearch(BeamSearch):
+    """A subclass written before `expand_at_first_step`: its hooks do not take it."""
+
+    def step(self, t, logits, finished, loop_state, end_id, attention=None):
+        return super().step(t, logits, finished, loop_state, end_id, attention=attention)
+
+
+@pytest.mark.parametrize("strategy", [_OlderBeamSearch(3, 0.6, 2), FullReorderBeamSearch(3, 0.6, 2)], ids=str)
+def test_beam_search_subclasses_decode_with_one_memory_row_per_sentence(strategy):
+    """A subclass that overrides `step` keeps the tiled step 0 (no unexpected
+    keyword); one without `reorders_rows` stores each step's reordered
+    attention with the rows that continue it. Both decode as `BeamSearch`."""
+    assert (
+        not _OlderBeamSearch().expands_after_first_step and FullReorderBeamSearch().expands_after_first_step
+    )
+    keys, mask, h0 = rnn_inputs(batch=4, source=5, seed=3)
+    expected = rnn_decoder(BeamSearch(3, 0.6, 2), known_width=True, sentence_memory=True)(
+        keys, mask, h0, tf.constant(8)
+    )
+    out = rnn_decoder(strategy, known_width=True, sentence_memory=True)(keys, mask, h0, tf.constant(8))
+    np.testing.assert_array_equal(out["ids"], expected["ids"])
+    np.testing.assert_allclose(out["scores"], expected["scores"], rtol=1e-6)
+    np.testing.assert_allclose(out["attention"], expected["attention"], atol=1e-6)
 
 
 def test_step_0_on_one_row_when_no_step_runs():

@@ -65,7 +65,14 @@ class BeamSearch(DecodingStrategy):
 
     reorders_rows = True
     drops_finished_rows = True
-    expands_after_first_step = True
+
+    @property
+    def expands_after_first_step(self):
+        """Step 0 on one row per sentence, where `step` and `initialize` are
+        these (a subclass that overrides them keeps the tiled step 0: its
+        hooks may not take `expand_at_first_step`)."""
+        cls = type(self)
+        return cls.step is BeamSearch.step and cls.initialize is BeamSearch.initialize
 
     def __init__(
         self, beam_size=4, length_penalty=0.6, num_return_sequences=1, coverage_penalty=0.0, min_length=0
@@ -169,8 +176,9 @@ class BeamSearch(DecodingStrategy):
         c = c if vocab is None else min(c, vocab)
         top_logits, tokens = row_top_k(logits, c)  # (N, c), (N, c) sorted: [:, 0] is the row's max
         if expand_at_first_step and c < k:  # V < K: step 0's one row must still give K beams
+            # dead (-inf) ones, with the tokens the tiled beams 1, 2, ... would offer
             top_logits = ops.pad(top_logits, [[0, 0], [0, k - c]], constant_values=float("-inf"))
-            tokens = ops.concatenate([tokens, ops.repeat(tokens[:, :1], k - c, axis=1)], axis=1)
+            tokens = ops.tile(tokens, [1, -(-k // c)])[:, :k]  # (N, K)
             c = k
         row_max = top_logits[:, :1]  # (N, 1)
         log_p_max = ops.expand_dims(log_max_softmax(logits, tokens[:, 0]), 1)  # (N, 1)

@@ -74,7 +74,8 @@ class DecodingStrategy:
     #: step 0 on that one row: `initialize(..., expand_at_first_step=True)`
     #: keeps the `B` sentences' rows (and says `N`), `step(...,
     #: expand_at_first_step=True)` gets `(B, V)` logits at `t = 0` and returns
-    #: `N` parents into them, which widen the state to `N` rows.
+    #: `N` parents into them, which widen the state to `N` rows. (`BeamSearch`
+    #: says False for a subclass that overrides either hook.)
     expands_after_first_step = False
 
     #: Set to True by a strategy whose `step` reads the attention weights.

@@ -222,6 +222,7 @@ def dynamic_decode(
             # the first `B` of them at an expanding step 0.
             computed = rows[: ops.shape(finished)[0]] if expands else rows  # (A,)
             written = computed  # (A,) the buffer row whose step-t attention each row continues
+            attention_rows = computed  # (A,) the buffer rows that store this step's attention
             if parents is not None:  # (A,) active row that each new row continues
 
                 def reorder(x):
@@ -241,6 +242,7 @@ def dynamic_decode(
                     attention = backend.take_rows(attention, buffer_parents)  # (N, max_length, S)
                     if step_attention is not None:
                         step_attention = reorder(step_attention)  # (A, S)
+                        attention_rows = rows  # (A,) stored with the rows that continue them
             emitted = ops.where(finished, 0, new_tokens)  # (A,)
             ids = ops.scatter_update(ids, column, emitted)  # (N, max_length)
             if sources:  # step t of hypothesis `rows[a]` was computed at buffer row `written[a]`
@@ -253,7 +255,7 @@ def dynamic_decode(
                     grow = ops.shape(step_attention)[1] - ops.shape(attention)[2]
                     attention = ops.pad(attention, [[0, 0], [0, 0], [0, grow]])
                 attention = append_step(  # (N, max_length, S)
-                    attention, step_attention, computed if drops_rows else None, column_shape
+                    attention, step_attention, attention_rows if drops_rows else None, column_shape
                 )
             finished = ops.logical_or(finished, ops.equal(emitted, end_id))  # (A,)
             # Whole sentences that need no more steps (beam search: nothing left to gain).

@@ -20,6 +20,7 @@ from decoding_fakes import (
     program,
     random_program,
 )
+from keras import ops
 
 from keras_s2s.decoding import BeamSearch, GreedySearch, dynamic_decode, get
 
@@ -154,6 +155,18 @@ def test_expanding_step_0_takes_each_sentence_k_best_tokens():
     plain = strategy.step(tf.constant(1), logits, finished, loop_state, END)
     for got, want in zip(tf.nest.flatten(expanded), tf.nest.flatten(plain)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.backends
+def test_equal_beams_rank_by_the_lower_token_on_every_backend():
+    """Uniform probabilities at step 0: every candidate ties, and the K beams
+    are the K lowest tokens in order on TensorFlow, JAX and PyTorch alike."""
+    strategy = BeamSearch(4)
+    _, _, _, loop_state = strategy.initialize(2, (), ())  # (8,) rows, beam 0 live
+    logits = ops.zeros((8, 8))  # (N, V) all equal
+    tokens, parents, _ = strategy.step(0, logits, ops.zeros((8,), "bool"), loop_state, END)
+    np.testing.assert_array_equal(ops.convert_to_numpy(tokens), [0, 1, 2, 3] * 2)
+    np.testing.assert_array_equal(ops.convert_to_numpy(parents), [0] * 4 + [4] * 4)
 
 
 def test_memory_tiled_once_and_gathered_only_when_a_sentence_leaves():

@@ -41,6 +41,18 @@ def test_row_top_k_equals_top_k_values_columns_and_tie_order(width, kind):
         assert columns.dtype == tf.int32
 
 
+@pytest.mark.backends
+@pytest.mark.parametrize("width", [7, 5000])
+def test_row_top_k_puts_ties_at_the_lower_column_on_every_backend(width):
+    """Ties everywhere (three distinct values): the k largest in a stable
+    descending order, as TensorFlow's `top_k` gives and PyTorch's `topk` does not promise."""
+    x = np.random.default_rng(width).integers(0, 3, size=(6, width)).astype("float32")
+    expected_columns = np.argsort(-x, axis=1, kind="stable")[:, :5]  # (6, 5)
+    values, columns = row_top_k(ops.convert_to_tensor(x), 5)
+    np.testing.assert_array_equal(ops.convert_to_numpy(columns), expected_columns)
+    np.testing.assert_array_equal(ops.convert_to_numpy(values), np.take_along_axis(x, expected_columns, 1))
+
+
 def test_row_top_k_in_a_tf_function_with_unknown_rows():
     f = tf.function(lambda x: row_top_k(x, 3), input_signature=[tf.TensorSpec([None, 1000], tf.float32)])
     x = np.random.default_rng(0).normal(size=(4, 1000)).astype("float32")

@@ -83,6 +83,25 @@ def take_rows(x, indices):
     return ops.take(x, indices, axis=0)
 
 
+def top_k(x, k):
+    """`keras.ops.top_k(x, k)` with ties to the lower index on every backend.
+
+    TensorFlow's and JAX's `top_k` put the lower index first among equal
+    values; PyTorch's `topk` does not promise an order, so there the `k`
+    largest come from a stable descending sort (the rows the strategies rank
+    are narrow: chunk maxima, candidates, beams).
+
+    Returns:
+        `(values, indices)`, `(..., k)` each.
+    """
+    if name() == "torch":
+        import torch
+
+        values, indices = torch.sort(ops.convert_to_tensor(x), dim=-1, descending=True, stable=True)
+        return values[..., :k], indices[..., :k]
+    return ops.top_k(x, k=k)
+
+
 def true_indices(mask):
     """The positions of the True entries of a `(N,)` bool mask, `(M,)` int32.
 

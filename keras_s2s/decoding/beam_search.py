@@ -3,7 +3,7 @@
 import numpy as np
 from keras import ops, tree
 
-from keras_s2s.decoding.backend import take_rows
+from keras_s2s.decoding.backend import take_rows, top_k
 from keras_s2s.decoding.decoding_strategy import DecodingStrategy, serializable
 from keras_s2s.decoding.row_ops import log_max_softmax, row_top_k, tile_rows
 from keras_s2s.decoding.validation import validate_min_length, validate_positive_int
@@ -197,7 +197,7 @@ class BeamSearch(DecodingStrategy):
             )  # (N, S)
             scores += ops.where(ops.equal(tokens, end_id), ops.expand_dims(self._coverage(coverage), 1), 0.0)
         scores = ops.reshape(scores, (batch, beams * c))  # (B, K*c)
-        _, top = ops.top_k(scores, k=k)  # (B, K)
+        _, top = top_k(scores, k)  # (B, K) ties to the lower (beam, token)
         top = ops.cast(top, "int32")
         offsets = ops.expand_dims(
             ops.arange(batch, dtype="int32") * beams, 1
@@ -251,7 +251,7 @@ class BeamSearch(DecodingStrategy):
         if self.needs_attention:
             scores += ops.where(finished, self._coverage(loop_state["coverage"]), 0.0)  # (N,)
         scores = ops.reshape(scores, (batch_size, k))  # (B, K)
-        best_scores, best = ops.top_k(scores, k=n)  # (B, n)
+        best_scores, best = top_k(scores, n)  # (B, n)
         offsets = ops.expand_dims(ops.arange(batch_size, dtype="int32") * k, 1)  # (B, 1)
         rows = ops.reshape(ops.cast(best, "int32") + offsets, (-1,))  # (B*n,)
         best_ids = ops.take(ids, rows, axis=0)  # (B*n, L)

@@ -10,9 +10,9 @@ import math
 
 from keras import ops
 
-from keras_s2s.decoding.backend import take_rows
+from keras_s2s.decoding.backend import take_rows, top_k
 
-#: Rows narrower than this go straight to `ops.top_k` in `row_top_k`.
+#: Rows narrower than this go straight to `backend.top_k` in `row_top_k`.
 TWO_STAGE_MIN_WIDTH = 256
 
 
@@ -98,7 +98,7 @@ def row_top_k(values, k):
     width = values.shape[-1]
     chunk = _chunk_size(width)
     if width is None or width < TWO_STAGE_MIN_WIDTH or width // chunk < k:
-        top_values, columns = ops.top_k(values, k=k)
+        top_values, columns = top_k(values, k)
         return top_values, ops.cast(columns, "int32")
     # Few, lean ops: at batch 1 their count, not their size, is the cost.
     pad = -width % chunk
@@ -107,11 +107,11 @@ def row_top_k(values, k):
     num_chunks = (width + pad) // chunk
     chunks = ops.reshape(values, (-1, chunk))  # (N * V'/c, c), row n*V'/c + j = chunk j of row n
     maxima = ops.reshape(ops.max(chunks, axis=1), (-1, num_chunks))  # (N, V'/c)
-    best = ops.top_k(maxima, k=k)[1]  # (N, k) chunks with the largest maxima
+    best = top_k(maxima, k)[1]  # (N, k) chunks with the largest maxima, ties to the lower
     best = -ops.top_k(-best, k=k)[0]  # (N, k) ascending: ties go to the lower column
     row = ops.expand_dims(ops.arange(ops.shape(best)[0], dtype=best.dtype), 1)  # (N, 1)
     candidates = take_rows(chunks, best + row * num_chunks)  # (N, k, c)
-    top_values, position = ops.top_k(ops.reshape(candidates, (-1, k * chunk)), k=k)  # (N, k)
+    top_values, position = top_k(ops.reshape(candidates, (-1, k * chunk)), k)  # (N, k)
     # column = best[n, position // c] * c + position % c
     chunk_of = take_rows(ops.reshape(best, (-1,)), position // chunk + row * k)  # (N, k)
     return top_values, ops.cast(chunk_of * chunk + position % chunk, "int32")

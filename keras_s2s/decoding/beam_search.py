@@ -199,9 +199,8 @@ class BeamSearch(DecodingStrategy):
         scores = ops.reshape(scores, (batch, beams * c))  # (B, K*c)
         _, top = top_k(scores, k)  # (B, K) ties to the lower (beam, token)
         top = ops.cast(top, "int32")
-        offsets = ops.expand_dims(
-            ops.arange(batch, dtype="int32") * beams, 1
-        )  # (B, 1) first row of a sentence
+        first_rows = ops.arange(batch, dtype="int32") * beams  # (B,) each sentence's first row
+        offsets = ops.expand_dims(first_rows, 1)  # (B, 1)
         parents = ops.reshape(top // c + offsets, (-1,))  # (B*K,)
         flat = ops.reshape(top + offsets * c, (-1,))  # (B*K,) index into the (N*c,) candidates
         token_ids = take_rows(ops.reshape(tokens, (-1,)), flat)  # (N,)

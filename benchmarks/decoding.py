@@ -53,6 +53,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
 import tensorflow as tf  # noqa: E402
+from beam_first_step import TiledBeamSearch  # noqa: E402  (benchmarks/beam_first_step.py)
 
 from keras_s2s import data, decoding, text  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
@@ -97,6 +98,12 @@ def parse_args(argv=None):
         "memory (BeamSampler then tiles it and reorders it at every step)",
     )
     parser.add_argument("--no-xla", action="store_true", help="skip the XLA variants")
+    parser.add_argument(
+        "--tiled-first-step",
+        action="store_true",
+        help="keras_s2s's beam search with step 0 on all B*K rows, as before it ran on one row per "
+        "sentence (benchmarks/beam_first_step.py), for A/B runs of the ratio",
+    )
     parser.add_argument(
         "--loop-overhead",
         action="store_true",
@@ -443,7 +450,7 @@ def main(argv=None):
     strategies = {
         "greedy": (decoding.GreedySearch(), keras_hub.samplers.GreedySampler()),
         f"beam {BEAM_SIZE}": (
-            decoding.BeamSearch(beam_size=BEAM_SIZE),
+            (TiledBeamSearch if args.tiled_first_step else decoding.BeamSearch)(beam_size=BEAM_SIZE),
             keras_hub.samplers.BeamSampler(num_beams=BEAM_SIZE),
         ),
     }
@@ -508,6 +515,7 @@ def main(argv=None):
     print(
         f"hub cache: {args.hub_cache}; sentences/s, median of {args.repeats} passes, "
         "warm-up excluded; ratio = keras_s2s / keras-hub (> 1: keras_s2s faster)"
+        + ("; keras_s2s beam search with step 0 tiled (--tiled-first-step)" if args.tiled_first_step else "")
     )
     header = ["strategy", "batch", "keras_s2s sent/s", "keras-hub sent/s", "ratio"]
     if not args.no_xla:
@@ -571,6 +579,7 @@ def main(argv=None):
         "task": "real sentences" if args.model else args.task,
         **({} if args.model else {"embedding_dim": args.embedding_dim, "units": args.units}),
         "hub_cache": args.hub_cache,
+        "tiled_first_step": args.tiled_first_step,
         "repeats": args.repeats,
         **info,
         "rows": rows,

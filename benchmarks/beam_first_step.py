@@ -20,7 +20,6 @@ import os
 import pathlib
 import statistics
 import sys
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -30,17 +29,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
+from decoding import TiledBeamSearch, one_pass, ours, run_all  # noqa: E402  (benchmarks/decoding.py)
 
 from keras_s2s.decoding import BeamSearch  # noqa: E402
-from keras_s2s.decoding.decoding_strategy import serializable  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
-
-
-@serializable
-class TiledBeamSearch(BeamSearch):
-    """`BeamSearch` with step 0 on all `B·K` rows (the decode before the change)."""
-
-    expands_after_first_step = False
 
 
 def parse_args(argv=None):
@@ -81,20 +73,16 @@ def time_variants(fns, batches, rounds):
     names = list(fns)
     for r in range(rounds):
         for name in names if r % 2 == 0 else names[::-1]:
-            start = time.perf_counter()
-            for batch in batches:
-                np.asarray(fns[name](batch))
-            seconds[name].append(time.perf_counter() - start)
+            seconds[name].append(one_pass(fns[name], batches))
     return seconds
 
 
 def main(argv=None):
     args = parse_args(argv)
     model, source_tokenizer, _, info = real_sentences.load(args)
-    strategies = {"tiled": TiledBeamSearch(args.beam_size), "expanded": BeamSearch(args.beam_size)}
     fns = {
-        name: (lambda ids, s=strategy: model.generate(ids, s, return_attention=False)["ids"])
-        for name, strategy in strategies.items()
+        "tiled": ours(model, TiledBeamSearch(args.beam_size)),
+        "expanded": ours(model, BeamSearch(args.beam_size)),
     }
     print(
         f"model: {args.model}, {info['parameters']:,} parameters; beam {args.beam_size}; {args.rounds} rounds"
@@ -107,7 +95,7 @@ def main(argv=None):
         sources = real_sentences.read_sources(args, max(batch_size, count))
         sources = sources[: len(sources) - len(sources) % batch_size]
         batches = [source_tokenizer(sources[i : i + batch_size]) for i in range(0, len(sources), batch_size)]
-        ids = {name: [np.asarray(fn(b)) for b in batches] for name, fn in fns.items()}  # traces every shape
+        ids = {name: run_all(fn, batches) for name, fn in fns.items()}  # traces every shape
         same = all(np.array_equal(a, b) for a, b in zip(ids["tiled"], ids["expanded"]))
         seconds = time_variants(fns, batches, args.rounds)
         row = {"batch_size": batch_size, "sentences": len(sources), "same_ids": same}

@@ -53,9 +53,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import real_sentences  # noqa: E402  (benchmarks/real_sentences.py)
 import tensorflow as tf  # noqa: E402
-from beam_first_step import TiledBeamSearch  # noqa: E402  (benchmarks/beam_first_step.py)
 
 from keras_s2s import data, decoding, text  # noqa: E402
+from keras_s2s.decoding.decoding_strategy import serializable  # noqa: E402
 from keras_s2s.files import write_json  # noqa: E402
 from keras_s2s.models import Seq2Seq, Transformer  # noqa: E402
 from keras_s2s.training import TimeBudget  # noqa: E402
@@ -205,6 +205,14 @@ def test_batches(args, src_tok, batch_size):
 
 
 # ------------------------------------------------------------- the decoders
+@serializable
+class TiledBeamSearch(decoding.BeamSearch):
+    """`BeamSearch` with step 0 on all `B·K` rows, as before it ran on one row per
+    sentence (`--tiled-first-step`; `benchmarks/beam_first_step.py`)."""
+
+    expands_after_first_step = False
+
+
 def ours(model, strategy, jit=False):
     """keras_s2s: the public `model.generate` (ids only), or the same graph under XLA."""
     if not jit:

@@ -196,25 +196,17 @@ def dynamic_decode(
                 [ops.cast(new, old.dtype) for new, old in zip(tree.flatten(new_state), tree.flatten(state))],
             )
             logits = strategy.process_logits(t, logits, end_id)  # (A, V) min_length
+            step_kwargs = dict(expand_kwargs)
             if strategy.needs_attention:
                 if step_attention is None:
                     raise ValueError(
                         f"{type(strategy).__name__} reads the attention weights (its coverage penalty), "
                         "but the step function returns none (a decoder without attention). Received: attention=None"
                     )
-                new_tokens, parents, loop_state = strategy.step(
-                    t,
-                    logits,
-                    finished,
-                    loop_state,
-                    end_id,
-                    attention=ops.cast(step_attention, "float32"),
-                    **expand_kwargs,
-                )
-            else:
-                new_tokens, parents, loop_state = strategy.step(
-                    t, logits, finished, loop_state, end_id, **expand_kwargs
-                )
+                step_kwargs["attention"] = ops.cast(step_attention, "float32")
+            new_tokens, parents, loop_state = strategy.step(
+                t, logits, finished, loop_state, end_id, **step_kwargs
+            )
             new_tokens = ops.cast(new_tokens, "int32")
             step_attention = step_attention if return_attention else None
             column = ops.stack([rows, ops.zeros_like(rows) + t], axis=1)  # (A, 2) = [row, t]: step t's cells

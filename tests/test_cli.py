@@ -170,6 +170,23 @@ def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys)
     assert "overwrite" in capsys.readouterr().err
 
 
+def test_export_never_replaces_the_run_it_exports(run_dir, capsys):
+    tmp, out = run_dir
+    before = sorted(p.name for p in out.iterdir())
+    for output in (out, tmp, out / "model.keras"):
+        args = ["export", "--model", str(out), "--output", str(output), "--overwrite", "--strategy", "greedy"]
+        assert cli.main(args) == 1
+        assert "would replace the run directory" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
+    other = tmp / "not_an_export"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    args = ["export", "--model", str(out), "--output", str(other), "--overwrite", "--strategy", "greedy"]
+    assert cli.main(args) == 1
+    assert "no saved_model.pb" in capsys.readouterr().err
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
 def test_attention_writes_a_heat_map(run_dir, capsys):
     tmp, out = run_dir
     png = tmp / "att.png"

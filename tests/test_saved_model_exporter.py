@@ -171,12 +171,29 @@ def test_existing_directory_needs_overwrite_and_failures_leave_nothing(exported,
     assert target.exists() and sorted(p.name for p in (tmp_path / "model").iterdir()) == ["1"]
 
 
+def test_overwrite_never_replaces_a_directory_that_is_not_an_export(exported, tmp_path):
+    translator, _ = exported
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.keras").write_bytes(b"weights")
+    with pytest.raises(FileExistsError, match="no saved_model.pb"):
+        translator.export_saved_model(run, overwrite=True)
+    assert (run / "model.keras").read_bytes() == b"weights"
+    exported_dir = translator.export_saved_model(tmp_path / "served" / "1")
+    translator.export_saved_model(exported_dir, overwrite=True)  # an earlier export: replaced
+    assert (tmp_path / "served" / "1" / "saved_model.pb").exists()
+
+
 def test_export_entry_point_and_bad_arguments(exported, tmp_path):
     translator, _ = exported
     with pytest.raises(ValueError, match="format='tfjs'"):
         keras_s2s.export.export(translator, tmp_path / "x", format="tfjs")
     with pytest.raises(ValueError, match="max_source_length=1"):
         keras_s2s.export.export(translator, tmp_path / "x", max_source_length=1)
+    with pytest.raises(ValueError, match="max_source_length=0"):  # 0 is not "the default"
+        keras_s2s.export.export(translator, tmp_path / "x", max_source_length=0)
+    with pytest.raises(ValueError, match="max_target_length=0"):
+        keras_s2s.export.export(translator, tmp_path / "x", max_target_length=0)
     assert not (tmp_path / "x").exists()
 
 

@@ -226,6 +226,7 @@ def export(args):
             f"--quantization applies to --format litert only. Received: --format {args.format} "
             f"--quantization {args.quantization}"
         )
+    _check_output_spares_run(args.model, args.output)
     translator = load_translator(args.model, args, allow_saved_model=False, purpose="export")
     kwargs = {"overwrite": args.overwrite, "max_source_length": args.max_source_length}
     if args.format == "litert":
@@ -233,10 +234,25 @@ def export(args):
     try:
         path = run_export(translator, args.output, format=args.format, **kwargs)
     except FileExistsError as error:
+        if args.overwrite:  # not a plain "exists": what --overwrite may not replace
+            raise
         raise FileExistsError(
             f"{_existing(error, args.output)} already exists; pass --overwrite to replace it."
         ) from None
     print(f"Wrote {path}")
+
+
+def _check_output_spares_run(model, output):
+    """`--output` must not be the run directory, hold it, or be one of its files."""
+    run = os.path.realpath(model)
+    out = os.path.realpath(output)
+    inside = out.startswith(run.rstrip(os.sep) + os.sep)
+    if out == run or run.startswith(out.rstrip(os.sep) + os.sep) or (inside and os.path.exists(out)):
+        raise ValueError(
+            f"--output {output} would replace the run directory being exported or files in it "
+            f"({model}). Choose an output path outside it (or a new one inside it). "
+            f"Received: --model {model} --output {output}"
+        )
 
 
 def attention(args):

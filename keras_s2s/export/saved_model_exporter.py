@@ -55,7 +55,9 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
     Raises:
         ValueError: an untrained model or tokenizer, a bad limit, or a `max_target_length`
             that contradicts the translator's `max_length`.
-        FileExistsError: `path` exists and `overwrite` is False.
+        FileExistsError: `path` exists and `overwrite` is False, or it is
+            a directory with other files than a SavedModel's (a run
+            directory, say), which `overwrite` never deletes.
     """
     check_exportable(translator)
     module = TranslationModule(
@@ -69,6 +71,7 @@ def export_saved_model(translator, path, overwrite=False, max_source_length=None
         # it in when a request leaves it out.
         "translate_with_options": module.with_options_function(),
     }
+    _check_replaceable(path, overwrite)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
         with open(os.path.join(tmp, "assets.extra.json"), "w") as f:
@@ -143,3 +146,16 @@ def _tokenizer_settings(tokenizer):
     config = tokenizer.get_config()
     settings = {k: v for k, v in config.items() if k not in ("vocabulary", "name", "trainable", "dtype")}
     return {"class_name": type(tokenizer).__name__, **settings}
+
+
+def _check_replaceable(path, overwrite):
+    """`overwrite` replaces an earlier SavedModel (or an empty directory) only."""
+    path = os.path.abspath(os.fspath(path))
+    if not overwrite or not os.path.isdir(path) or not os.listdir(path):
+        return
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise FileExistsError(
+            f"{path} is a directory that holds no SavedModel (no saved_model.pb); overwrite=True replaces "
+            "an earlier export only, never other files. Choose another path. "
+            f"Received: path={os.fspath(path)!r}, overwrite=True"
+        )

@@ -55,7 +55,11 @@ class TranslationModule(tf.Module):
         super().__init__(name="translation")
         check_translator_settings(translator, max_target_length, strings_out)
         max_source_length = DEFAULT_MAX_SOURCE_LENGTH if max_source_length is None else max_source_length
-        if not isinstance(max_source_length, int) or isinstance(max_source_length, bool) or max_source_length < 2:
+        if (
+            not isinstance(max_source_length, int)
+            or isinstance(max_source_length, bool)
+            or max_source_length < 2
+        ):
             raise ValueError(
                 "`max_source_length` must be an int >= 2 (room for [START] and "
                 f"[END]). Received: max_source_length={max_source_length!r}"
@@ -63,7 +67,11 @@ class TranslationModule(tf.Module):
         max_length = getattr(translator, "max_length", None)
         if max_target_length is None:
             max_target_length = max_length or 2 * max_source_length + 10
-        if not isinstance(max_target_length, int) or isinstance(max_target_length, bool) or max_target_length < 1:
+        if (
+            not isinstance(max_target_length, int)
+            or isinstance(max_target_length, bool)
+            or max_target_length < 1
+        ):
             raise ValueError(
                 f"`max_target_length` must be a positive int. Received: max_target_length={max_target_length!r}"
             )

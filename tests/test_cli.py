@@ -92,6 +92,19 @@ def test_training_into_an_existing_run_needs_resume(run_dir, capsys):
     assert (out / "model.keras").stat().st_mtime_ns >= before
 
 
+def test_a_run_refused_by_its_model_leaves_nothing_that_blocks_a_retry(tmp_path, capsys):
+    src, tgt, _, _ = _files(tmp_path, n=64)
+    out = tmp_path / "run"
+    base = ["train", "--source", src, "--target", tgt, "--output-dir", str(out), *TINY, "--epochs", "1"]
+    for bad in (["--dropout", "0.95", "--units", "0"], ["--epochs", "0"]):
+        assert cli.main(base + bad) == 1
+        err = capsys.readouterr().err
+        assert "units" in err or "epochs" in err
+        assert not out.exists() or list(out.iterdir()) == []  # no settings, no tokenizers
+    assert cli.main(base) == 0  # the same directory, good settings: a new run, no --resume needed
+    assert (out / "model.keras").exists()
+
+
 def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
     _, out = run_dir
     assert (

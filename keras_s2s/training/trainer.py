@@ -115,6 +115,9 @@ def train(
         settings, train_pairs, val_pairs, source_tokenizer, target_tokenizer, progress.epoch
     )
     model = build_model(settings, source_tokenizer, target_tokenizer, strategy)
+    if not resume and worker["is_chief"]:  # the model accepted the settings: the run starts
+        rd.save_tokenizers(output_dir, source_tokenizer, target_tokenizer)
+        rd.write_settings(output_dir, settings)
     if progress.backup is None and progress.step:
         _continue_without_backup(output_dir, model, progress, print_fn)
     # Only the chief writes the run directory; other workers write a scratch copy.
@@ -168,15 +171,17 @@ def _prepare(output_dir, settings, train_pairs, resume, strategy, worker):
                     f"{output_dir} already holds a run; pass --resume to continue it "
                     "or choose a new output directory."
                 )
+        if settings.epochs < 1:
+            raise ValueError(f"A new run needs `epochs` >= 1. Received: epochs={settings.epochs}")
         source_tokenizer, target_tokenizer = build_tokenizers(
             *train_pairs,
             kind=settings.tokenizer,
             vocab_size=settings.vocab_size,
             lowercase=settings.lowercase,
         )
-        if worker["is_chief"]:
-            rd.save_tokenizers(output_dir, source_tokenizer, target_tokenizer)
-    if worker["is_chief"]:
+        # A new run's files are written once its model is built (in `train`):
+        # settings the model refuses leave no run behind that blocks a retry.
+    if resume and worker["is_chief"]:
         rd.write_settings(output_dir, settings)
     check_same_on_all_workers(
         strategy,

@@ -118,6 +118,15 @@ def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("a b c d e f g h\nb c d e f g h i\n"))
     assert cli.main(["translate", "--model", str(out), "--strategy", "greedy"]) == 0
     assert capsys.readouterr().out.splitlines() == lines
+    # bytes on stdin, as from a pipe: CRLF line ends are fine, invalid UTF-8 is named
+    stdin = io.TextIOWrapper(io.BytesIO(b"a b c d e f g h\r\nb c d e f g h i\r\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a b c\nd \xff\xfe e\n")))
+    assert cli.main(["translate", "--model", str(out), "--strategy", "greedy"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "not valid UTF-8: line 2, byte 2 of the line is ff" in captured.err
 
 
 def test_evaluate_reports_bleu_chrf_and_buckets(run_dir, capsys):
@@ -262,6 +271,14 @@ def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
     (broken / "source_tokenizer.json").write_text("{truncated")
     assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
     assert "source_tokenizer.json is corrupt" in capsys.readouterr().err
+    # a tokenizer of another size than the model's: not silently [UNK] everywhere
+    (broken / "model.keras").write_bytes((out / "model.keras").read_bytes())
+    config = json.loads((out / "target_tokenizer.json").read_text())
+    config["config"]["vocabulary"] = config["config"]["vocabulary"][:-3]
+    (broken / "source_tokenizer.json").write_text((out / "source_tokenizer.json").read_text())
+    (broken / "target_tokenizer.json").write_text(json.dumps(config))
+    assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
+    assert "does not belong to this model" in capsys.readouterr().err
 
 
 def test_unknown_choices_and_help_without_traceback():

@@ -71,6 +71,14 @@ def test_bad_input_is_rejected(pieces):
         translator("a b c")
     with pytest.raises(ValueError, match=r"texts\[1\]=3"):
         translator(["a b", 3])
+    with pytest.raises(ValueError, match=r"`texts\[1\]` is not valid UTF-8: byte 2 is b'\\xff'"):
+        translator([b"a b", b"a \xff b"])
+    with pytest.raises(ValueError, match=r"`texts\[0\]` is not valid UTF-8: character 2"):
+        translator([b"a \xff b".decode("utf-8", "surrogateescape")])
+    with pytest.raises(ValueError, match="max_length=True"):
+        keras_s2s.Translator(model, src, tgt, max_length=True)
+    with pytest.raises(ValueError, match="batch_size=True"):
+        keras_s2s.Translator(model, src, tgt, batch_size=True)
     with pytest.raises(ValueError, match="max_length=0"):
         keras_s2s.Translator(model, src, tgt, max_length=0)
     with pytest.raises(ValueError, match="beam_size=0"):
@@ -81,9 +89,12 @@ def test_bad_input_is_rejected(pieces):
 
 def test_odd_inputs_never_fail_the_batch(pieces):
     translator = keras_s2s.Translator(*pieces, strategy="greedy")
-    odd = ["", "   ", "😀 émoji 中文", "a " * 3000, b"\xff\xfe bad bytes"]
+    odd = ["", "   ", "😀 émoji 中文", "a " * 3000, "é".encode()]
     translations = translator(odd)
     assert len(translations) == len(odd) and all(isinstance(t, str) for t in translations)
+    # bytes that are not UTF-8 are named, not translated into noise
+    with pytest.raises(ValueError, match=r"`texts\[5\]` is not valid UTF-8"):
+        translator(odd + [b"\xff\xfe bad bytes"])
 
 
 def test_plot_attention_writes_a_png(pieces, tmp_path):

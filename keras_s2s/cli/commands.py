@@ -177,9 +177,31 @@ def _verbosity(quiet):
 
 def translate(args):
     translator = load_translator(args.model, args)
-    sentences = args.sentences or [line.rstrip("\r\n") for line in sys.stdin]
+    sentences = args.sentences or _stdin_lines()
     for translation in translator(sentences):
         print(translation)
+
+
+def _stdin_lines():
+    """The lines of standard input, which must be UTF-8 (the error names the line and byte)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream (embedding, tests)
+        return [line.rstrip("\r\n") for line in sys.stdin]
+    data = buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
+        raise ValueError(
+            f"standard input is not valid UTF-8: line {line}, byte {column} of the line is "
+            f"{data[error.start : error.end].hex(' ')} ({error.reason}). Nothing was translated; "
+            "convert the input to UTF-8 (e.g. with iconv)."
+        ) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
 
 
 def evaluate(args):

@@ -125,6 +125,15 @@ def load_run(directory):
         raise RunDirectoryError(f"{directory} is not a directory.")
     source_tokenizer, target_tokenizer = load_tokenizers(directory)
     model = load_model(os.path.join(directory, MODEL_FILE))
+    # `train` sizes the model by its tokenizers: any difference is a damaged file.
+    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+        expected = getattr(model, f"{side}_vocab_size", None)
+        if expected is not None and tokenizer.vocab_size != expected:
+            raise RunDirectoryError(
+                f"{os.path.join(directory, f'{side}_tokenizer.json')} holds {tokenizer.vocab_size} tokens but "
+                f"the model was trained with {expected}: the tokenizer file does not belong to this model "
+                "(damaged or replaced)."
+            )
     settings_path = os.path.join(directory, SETTINGS_FILE)
     settings = read_json(settings_path) if os.path.exists(settings_path) else {}
     return model, source_tokenizer, target_tokenizer, settings

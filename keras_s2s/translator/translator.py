@@ -54,11 +54,13 @@ class Translator:
             )
         _check_vocab("source", source_tokenizer, model.source_vocab_size)
         _check_vocab("target", target_tokenizer, model.target_vocab_size)
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+        if max_length is not None and (
+            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
+        ):
             raise ValueError(
                 f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
             )
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
         self.model = model
         self.source_tokenizer = source_tokenizer
@@ -86,6 +88,12 @@ class Translator:
             `"target_tokens"` (list of str up to and including `[END]`),
             `"attention"` (`np.ndarray` `(len(target_tokens),
             len(source_tokens))`, of the best hypothesis).
+
+        Raises:
+            ValueError: `texts` is a single string, holds something else
+                than str / bytes, or a text that is not valid UTF-8 (the
+                error names its index and the first bad byte); nothing is
+                translated then.
         """
         texts = _check_texts(texts)
         keys = ("translation", "score", "source_tokens", "target_tokens", "attention")
@@ -164,7 +172,22 @@ def _check_texts(texts):
     for i, text in enumerate(texts):
         if not isinstance(text, (str, bytes)):
             raise ValueError(f"`texts` must contain only str or bytes. Received: texts[{i}]={text!r}")
+        _check_utf8(i, text)
     return texts
+
+
+def _check_utf8(i, text):
+    """`bytes` must be UTF-8, and a `str` encodable as UTF-8 (no lone surrogates)."""
+    try:
+        text.decode("utf-8") if isinstance(text, bytes) else text.encode("utf-8")
+    except UnicodeError as error:
+        what = "byte" if isinstance(text, bytes) else "character"
+        bad = text[error.start : error.end]
+        raise ValueError(
+            f"`texts[{i}]` is not valid UTF-8: {what} {error.start} is {bad!r} ({error.reason}; a str with a "
+            "lone surrogate comes from bytes decoded with errors='surrogateescape'). Decode the text as "
+            f"UTF-8, or replace such bytes with U+FFFD. Received: texts[{i}]={text[:80]!r}"
+        ) from None
 
 
 def _check_vocab(side, tokenizer, model_vocab_size):

@@ -143,6 +143,17 @@ def test_generate_shapes_and_errors():
         model.generate(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match=r"source_ids.shape=\(3,\)"):
         model.generate(np.zeros((3,), "int32"))
+    with pytest.raises(ValueError, match=r"ids in \[0, 20\).*min=2, max=20"):
+        model.generate(np.array([[2, 20, 3]]))  # one past the vocabulary
+    with pytest.raises(ValueError, match="min=-1"):
+        model.generate(np.array([[2, -1, 3]]))
+    with pytest.raises(ValueError, match=r"max=4294967303"):  # not wrapped to id 7 by an int32 cast
+        model.generate(np.array([[2, 2**32 + 7, 3]], "int64"))
+    with pytest.raises(ValueError, match=r"at least one token.*shape=\(2, 0\)"):
+        model.generate(np.zeros((2, 0), "int32"))
+    with pytest.raises(ValueError, match="max_length=4294967298"):  # not wrapped to 2
+        model.generate(x["source_ids"], max_length=2**32 + 2)
+    assert model.generate(np.zeros((0, 3), "int32"))["ids"].shape[0] == 0  # an empty batch is fine
 
 
 def test_builds_and_trains_under_mirrored_strategy():

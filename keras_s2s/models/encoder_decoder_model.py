@@ -202,10 +202,13 @@ class EncoderDecoderModel(keras.Model):
         strategy = decoding.get(strategy)
         source_ids = self._check_source_ids(source_ids)
         if max_length is not None and (
-            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
+            not isinstance(max_length, int)
+            or isinstance(max_length, bool)
+            or not 1 <= max_length <= compiled_generate.MAX_INT32
         ):
             raise ValueError(
-                f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
+                "`max_length` must be a positive int (at most 2**31 - 1) or None. "
+                f"Received: max_length={max_length!r}"
             )
         if compiled_generate.in_tf_graph():  # inside a user's tf.function: trace the decode
             if max_length is None:
@@ -279,7 +282,28 @@ class EncoderDecoderModel(keras.Model):
             raise ValueError(
                 f"`source_ids` must have shape (batch, length). Received: source_ids.shape={shape}"
             )
+        self._check_id_values(source_ids)
         return ops.cast(source_ids, "int32")
+
+    def _check_id_values(self, source_ids):
+        """Ids in `[0, source_vocab_size)` and at least one column, where the values are known
+        (eager calls; a traced graph checks nothing: its embedding lookup fails on its own)."""
+        if compiled_generate.in_tf_graph():
+            return
+        try:
+            values = np.asarray(ops.convert_to_numpy(source_ids))
+        except Exception:  # a symbolic tensor (a JAX tracer)  # noqa: BLE001
+            return
+        if values.shape[0] and not values.shape[1]:
+            raise ValueError(
+                "`source_ids` must hold at least one token per sentence (a 0-length source). "
+                f"Received: source_ids.shape={values.shape}"
+            )
+        if values.size and (values.min() < 0 or values.max() >= self.source_vocab_size):
+            raise ValueError(
+                f"`source_ids` must be ids in [0, {self.source_vocab_size}) (the source vocabulary; 0 is "
+                f"padding). Received: min={values.min()}, max={values.max()}"
+            )
 
     @classmethod
     def from_config(cls, config):

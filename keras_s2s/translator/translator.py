@@ -55,10 +55,10 @@ class Translator:
         _check_vocab("source", source_tokenizer, model.source_vocab_size)
         _check_vocab("target", target_tokenizer, model.target_vocab_size)
         if max_length is not None and (
-            not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1
+            not isinstance(max_length, int) or isinstance(max_length, bool) or not 1 <= max_length < 2**31
         ):
             raise ValueError(
-                f"`max_length` must be a positive int or None. Received: max_length={max_length!r}"
+                f"`max_length` must be a positive int (at most 2**31 - 1) or None. Received: max_length={max_length!r}"
             )
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")

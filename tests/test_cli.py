@@ -159,6 +159,26 @@ def test_evaluate_reports_bleu_chrf_and_buckets(run_dir, capsys):
     assert scores["sentences"] == 40 and 0 <= scores["bleu"] <= 100
     assert set(scores["by_length"]) == {"0-9", "10-19"}
     assert len(hyps.read_text().splitlines()) == 40
+    # refused before any translating: no sentences, an output path that is a directory
+    (tmp / "empty.txt").write_text("")
+    empty = [
+        "evaluate",
+        "--model",
+        str(out),
+        "--source",
+        str(tmp / "empty.txt"),
+        "--reference",
+        str(tmp / "empty.txt"),
+    ]
+    assert cli.main(empty) == 1
+    assert "holds no sentences" in capsys.readouterr().err
+    for flag in ("--hypotheses", "--json"):
+        assert (
+            cli.main(["evaluate", "--model", str(out), "--source", src, "--reference", tgt, flag, str(tmp)])
+            == 1
+        )
+        err = capsys.readouterr().err
+        assert f"{flag} {tmp} is a directory" in err and ".tmp-" not in err
 
 
 def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys):

@@ -207,7 +207,7 @@ def _stdin_lines():
 def evaluate(args):
     from keras_s2s.cli import evaluation
     from keras_s2s.data import read_lines
-    from keras_s2s.files import write_json, write_text
+    from keras_s2s.files import check_writable, write_json, write_text
 
     sources, references = read_lines(args.source), read_lines(args.reference)
     if len(sources) != len(references):
@@ -215,6 +215,13 @@ def evaluate(args):
             f"{args.source} has {len(sources)} lines but {args.reference} has "
             f"{len(references)}; they must be aligned line by line."
         )
+    if not sources:
+        raise ValueError(f"{args.source} holds no sentences: there is nothing to translate and score.")
+    for flag, path in (("--hypotheses", args.hypotheses), ("--json", args.json)):
+        if path and os.path.isdir(path):
+            raise IsADirectoryError(f"{flag} {path} is a directory; give a file name.")
+        if path:
+            check_writable(path, overwrite=True)  # before the translation, not after it
     translator = load_translator(args.model, args)
     start = time.monotonic()
     hypotheses = translator(sources)

@@ -208,6 +208,13 @@ def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys)
     expected = capsys.readouterr().out
     assert cli.main(["translate", "--model", str(tmp / "served" / "reverse"), "a b c d e f g h"]) == 0
     assert capsys.readouterr().out == expected
+    served = ["translate", "--model", str(tmp / "served" / "reverse"), "a b c d e f g h"]
+    assert cli.main([*served, "--beam-size", "9"]) == 0  # translated as exported, and said so
+    captured = capsys.readouterr()
+    assert captured.out == expected and "--beam-size does not apply to the SavedModel" in captured.err
+    for bad in ("0", "-5"):
+        assert cli.main([*served, "--max-length", bad]) == 1
+        assert f"max_length={bad}" in capsys.readouterr().err
     assert cli.main(["export", "--model", str(out), "--output", str(saved)]) == 1
     assert "overwrite" in capsys.readouterr().err
 

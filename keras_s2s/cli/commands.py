@@ -85,6 +85,7 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
                 f"--model {path} is a SavedModel; {purpose} needs a training run directory "
                 "(model.keras and the tokenizers), the one the SavedModel was exported from."
             )
+        _note_fixed_decoding(args, saved_model)
         return SavedModelTranslator(saved_model, max_length=getattr(args, "max_length", None))
     model, source_tokenizer, target_tokenizer, _ = load_run(path)
     return Translator(
@@ -95,6 +96,33 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
         max_length=args.max_length,
         replace_unknown=getattr(args, "replace_unknown", False),
     )
+
+
+#: Decoding flags a SavedModel cannot take (it decodes as exported), with their defaults.
+_EXPORT_FIXED = {
+    "beam_size": 4,
+    "length_penalty": 0.6,
+    "coverage_penalty": 0.0,
+    "min_length": 0,
+    "temperature": 1.0,
+    "top_k": None,
+    "top_p": None,
+    "seed": None,
+    "replace_unknown": False,
+}
+
+
+def _note_fixed_decoding(args, saved_model):
+    """Says which given decoding flags a SavedModel ignores (its strategy is fixed at export)."""
+    given = [name for name, default in _EXPORT_FIXED.items() if getattr(args, name, default) != default]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        print(
+            f"keras-s2s: note: {flags} {'do' if len(given) > 1 else 'does'} not apply to the SavedModel "
+            f"{saved_model}: it decodes as it was "
+            "exported (export it again to change that, or pass its run directory).",
+            file=sys.stderr,
+        )
 
 
 def train_options(args):

@@ -220,6 +220,8 @@ def test_empty_batch():
         ({"beam_size": 2, "num_return_sequences": 3}, "Received: num_return_sequences=3"),
         ({"num_return_sequences": 0}, "Received: num_return_sequences=0"),
         ({"length_penalty": -1.0}, "Received: length_penalty=-1.0"),
+        ({"length_penalty": float("inf")}, "Received: length_penalty=inf"),
+        ({"coverage_penalty": float("inf")}, "Received: coverage_penalty=inf"),
     ],
 )
 def test_bad_arguments(kwargs, message):

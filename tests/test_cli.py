@@ -306,6 +306,43 @@ def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
     (broken / "target_tokenizer.json").write_text(json.dumps(config))
     assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
     assert "does not belong to this model" in capsys.readouterr().err
+    # the reason a tokenizer file is refused, not Keras' generic first line
+    config = json.loads((out / "target_tokenizer.json").read_text())
+    config["config"]["vocabulary"][5] = config["config"]["vocabulary"][4]
+    for content, reason in (
+        (json.dumps(config), "Vocabulary tokens must be unique"),
+        ("[]", "no serialized Keras object in it"),
+        ('{"module": "keras.layers", "class_name": "Dense", "config": {"units": 3}}', "class_name='Dense'"),
+    ):
+        (broken / "target_tokenizer.json").write_text(content)
+        assert cli.main(["translate", "--model", str(broken), "x y"]) == 1
+        assert reason in capsys.readouterr().err
+    (broken / "settings.json").write_text("[1, 2]")
+    assert cli.main(["train", "--source", "x", "--target", "y", "--output-dir", str(broken), "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "settings.json is corrupt" in err and "internal error" not in err
+
+
+def test_negative_samples_and_out_of_memory_are_user_errors(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from keras_s2s.cli import commands
+    from keras_s2s.training.settings import TrainSettings
+
+    with pytest.raises(ValueError, match="--samples must be an int >= 0. Received: samples=-1"):
+        TrainSettings(samples=-1)
+
+    def exhausted(args):
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[100000,4578]"
+        )
+
+    monkeypatch.setattr(commands, "translate", exhausted)
+    assert cli.main(["translate", "--model", "x", "a"]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "out of memory (OOM when allocating" in err and "--beam-size" in err and "internal error" not in err
+    )
 
 
 def test_unknown_choices_and_help_without_traceback():

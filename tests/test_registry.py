@@ -58,3 +58,10 @@ def test_unknown_names_list_the_registered_ones():
         ValueError, match=r"Expected one of \['beam', 'beam_search', 'greedy'.*Received: strategy='nucleus'"
     ):
         decoding.get("nucleus")
+
+
+def test_config_dicts_with_bad_configs_name_them():
+    with pytest.raises(ValueError, match=r"must be a dict.*Received: strategy=\{'class_name': 'BeamSearch'"):
+        decoding.get({"class_name": "BeamSearch", "config": [1]})
+    with pytest.raises(ValueError, match=r"BeamSearch does not take this config.*beam_sz"):
+        decoding.get({"name": "beam", "beam_sz": 3})

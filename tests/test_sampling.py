@@ -103,6 +103,7 @@ def test_empty_batch():
     [
         ({"temperature": 0}, "Received: temperature=0"),
         ({"temperature": -1.0}, "Received: temperature=-1.0"),
+        ({"temperature": float("inf")}, "Received: temperature=inf"),
         ({"top_k": 0}, "Received: top_k=0"),
         ({"top_k": 1.5}, "Received: top_k=1.5"),
         ({"seed": "x"}, "Received: seed='x'"),

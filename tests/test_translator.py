@@ -107,3 +107,7 @@ def test_plot_attention_writes_a_png(pieces, tmp_path):
     assert list((tmp_path / "sub").iterdir()) == [tmp_path / "sub" / "attention.png"]
     with pytest.raises(ValueError, match="without"):
         keras_s2s.plot_attention({"attention": []}, tmp_path / "x.png")
+    with pytest.raises(ValueError, match=r"ending in .png. Received: path='.*a.txt'"):
+        keras_s2s.plot_attention(result, tmp_path / "a.txt")
+    assert not (tmp_path / "a.txt").exists()
+    assert translator(iter(["a b c", "b c d"])) == translator(["a b c", "b c d"])  # any iterable of texts

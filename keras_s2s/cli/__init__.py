@@ -35,6 +35,14 @@ def main(argv=None, args=None):
         print(f"keras-s2s {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001  (sorted into user errors and bugs)
+        if _out_of_memory(error) and not args.debug:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            print(
+                f"keras-s2s {args.command}: error: out of memory ({first[:200]}). Use a smaller "
+                "--beam-size, --batch-size or --max-length.",
+                file=sys.stderr,
+            )
+            return 1
         if args.debug or not is_user_error(error):
             traceback.print_exc()
             if not is_user_error(error):
@@ -49,6 +57,11 @@ def main(argv=None, args=None):
         message = text.splitlines()[0] if text else type(error).__name__
         print(f"keras-s2s {args.command}: error: {message}", file=sys.stderr)
         return 1
+
+
+def _out_of_memory(error):
+    """A failed allocation (TensorFlow's `ResourceExhaustedError`, Python's `MemoryError`)."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
 
 
 def _check_backend(args):

@@ -87,18 +87,18 @@ class BeamSearch(DecodingStrategy):
         if (
             isinstance(length_penalty, bool)
             or not isinstance(length_penalty, (int, float))
-            or not length_penalty >= 0
+            or not 0 <= length_penalty < float("inf")
         ):
             raise ValueError(
-                f"`length_penalty` must be a number >= 0. Received: length_penalty={length_penalty!r}"
+                f"`length_penalty` must be a finite number >= 0. Received: length_penalty={length_penalty!r}"
             )
         if (
             isinstance(coverage_penalty, bool)
             or not isinstance(coverage_penalty, (int, float))
-            or not coverage_penalty >= 0
+            or not 0 <= coverage_penalty < float("inf")
         ):
             raise ValueError(
-                f"`coverage_penalty` must be a number >= 0. Received: coverage_penalty={coverage_penalty!r}"
+                f"`coverage_penalty` must be a finite number >= 0. Received: coverage_penalty={coverage_penalty!r}"
             )
         self.beam_size = beam_size
         self.length_penalty = float(length_penalty)

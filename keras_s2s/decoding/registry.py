@@ -83,8 +83,18 @@ def get(identifier):
             config.pop("module", None)
             config.pop("registered_name", None)
             if "config" in config:
-                config = dict(config.pop("config") or {})
-            return _lookup(name.split(">")[-1], identifier).from_config(config)
+                config = config.pop("config") or {}
+            cls = _lookup(name.split(">")[-1], identifier)
+            if not isinstance(config, dict):
+                raise ValueError(
+                    f"A strategy's config must be a dict of its arguments. Received: strategy={identifier!r}"
+                )
+            try:
+                return cls.from_config(dict(config))
+            except TypeError as error:  # an unknown or missing argument
+                raise ValueError(
+                    f"{cls.__name__} does not take this config ({error}). Received: strategy={identifier!r}"
+                ) from None
     raise ValueError(
         "Could not interpret the decoding strategy: expected a DecodingStrategy, "
         f"a name or a config dict. Received: strategy={identifier!r}"

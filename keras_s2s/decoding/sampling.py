@@ -55,8 +55,10 @@ class Sampling(DecodingStrategy):
     def __init__(self, temperature=1.0, top_k=None, seed=None, top_p=None, min_length=0):
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
             raise ValueError(f"`temperature` must be a number > 0. Received: temperature={temperature!r}")
-        if not temperature > 0:
-            raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature!r}")
+        if not 0 < temperature < float("inf"):
+            raise ValueError(
+                f"`temperature` must be a finite number > 0. Received: temperature={temperature!r}"
+            )
         if top_k is not None:
             if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
                 raise ValueError(f"`top_k` must be None or an integer >= 1. Received: top_k={top_k!r}")

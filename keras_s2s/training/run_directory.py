@@ -36,7 +36,16 @@ class RunDirectoryError(ValueError):
 
 def read_settings(directory):
     """The `TrainSettings` stored in a run directory."""
-    return TrainSettings.from_json(read_json(os.path.join(directory, SETTINGS_FILE)))
+    path = os.path.join(directory, SETTINGS_FILE)
+    config = read_json(path)
+    if not isinstance(config, dict):
+        raise RunDirectoryError(
+            f"{path} is corrupt: it must hold a JSON object of settings. Received: {type(config).__name__}"
+        )
+    try:
+        return TrainSettings.from_json(config)
+    except (TypeError, ValueError) as error:
+        raise RunDirectoryError(f"{path} is corrupt: {_root_cause(error)}") from None
 
 
 def write_settings(directory, settings):
@@ -75,13 +84,32 @@ def load_tokenizers(directory):
     tokenizers = []
     for name in (SOURCE_TOKENIZER_FILE, TARGET_TOKENIZER_FILE):
         config = read_json(os.path.join(directory, name))
+        path = os.path.join(directory, name)
+        if not isinstance(config, dict) or "class_name" not in config:
+            raise RunDirectoryError(
+                f"{path} is not a keras_s2s tokenizer (no serialized Keras object in it). "
+                f"Received: {type(config).__name__}"
+            )
         try:
-            tokenizers.append(keras.saving.deserialize_keras_object(config))
+            tokenizer = keras.saving.deserialize_keras_object(config)
         except Exception as error:
             raise RunDirectoryError(
-                f"{os.path.join(directory, name)} is not a keras_s2s tokenizer: {error}"
+                f"{path} is not a valid keras_s2s tokenizer: {_root_cause(error)}"
             ) from None
+        if not hasattr(tokenizer, "vocab_size") or not callable(tokenizer):
+            raise RunDirectoryError(
+                f"{path} is not a keras_s2s tokenizer. Received: class_name={config['class_name']!r}"
+            )
+        tokenizers.append(tokenizer)
     return tuple(tokenizers)
+
+
+def _root_cause(error):
+    """The first line of the innermost error (Keras wraps a constructor's own in two generic ones)."""
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def save_model(directory, model):

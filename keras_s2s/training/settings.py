@@ -197,9 +197,10 @@ class TrainSettings:
             "backup_every",
             "max_steps",
             "keep_checkpoints",
+            "samples",
         ):
             value = getattr(self, name)
-            minimum = 0 if name == "epochs" else 1
+            minimum = 0 if name in ("epochs", "samples") else 1
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < minimum
             ):

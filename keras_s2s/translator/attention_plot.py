@@ -24,7 +24,14 @@ def plot_attention(result, path, index=0, title=None):
 
     Returns:
         `path`.
+
+    Raises:
+        ValueError: `path` does not end in `.png`, or the weights do not
+            match the tokens.
     """
+    path = os.fspath(path)
+    if not path.lower().endswith(".png"):
+        raise ValueError(f"The heat map is a PNG image: give a path ending in .png. Received: path={path!r}")
     try:
         import matplotlib
 
@@ -52,7 +59,6 @@ def plot_attention(result, path, index=0, title=None):
     ax.set_title(title if title is not None else translation, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.04)
     fig.tight_layout()
-    path = os.fspath(path)
     try:
         with atomic_path(path, overwrite=True, is_dir=False) as tmp:
             fig.savefig(tmp, dpi=120, format="png")

@@ -168,6 +168,8 @@ def _check_texts(texts):
             "`texts` must be a list of strings, not a single string; wrap it "
             f"in a list. Received: texts={texts!r}"
         )
+    if not hasattr(texts, "__len__"):  # a generator or iterator of texts
+        texts = list(texts)
     texts = list(np.asarray(texts, dtype=object).reshape(-1)) if len(texts) else []
     for i, text in enumerate(texts):
         if not isinstance(text, (str, bytes)):

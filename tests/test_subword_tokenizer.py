@@ -72,6 +72,11 @@ def test_bad_arguments():
         SubwordTokenizer(VOCAB, language="xx")
     with pytest.raises(ValueError, match="Received: max_bytes_per_word=0"):
         SubwordTokenizer(VOCAB, max_bytes_per_word=0)
+    for empty in ([], [""], [" \t "]):  # no words: not a tokenizer of 4 special tokens
+        with pytest.raises(ValueError, match="hold no words"):
+            SubwordTokenizer.train(empty, vocab_size=50)
+    with pytest.raises(ValueError, match=r"strings only. Received: texts\[1\]=None"):
+        SubwordTokenizer.train(["a", None], vocab_size=50)
 
 
 # Multi30k val sentences whose spacing differs from the joining rules, by

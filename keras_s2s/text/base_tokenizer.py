@@ -149,6 +149,11 @@ class BaseTokenizer(keras.layers.Layer):
             autograph=False,
         )
         counts = vocab_lib.count_units(split, texts)
+        if not counts:
+            raise ValueError(
+                "The training texts hold no words to learn a vocabulary from: they are empty or "
+                "whitespace only (or the dataset yields nothing)."
+            )
         vocabulary = cls._vocabulary_from_counts(counts, vocab_size, min_frequency, **learn_kwargs)
         return cls(vocabulary=vocabulary, **kwargs)
 

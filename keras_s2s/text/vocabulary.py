@@ -143,6 +143,9 @@ def text_batches(texts, batch_size=1024):
         yield from texts
         return
     texts = list(np.asarray(texts, dtype=object).reshape([-1]))
+    for i, text in enumerate(texts):
+        if not isinstance(text, (str, bytes)):
+            raise ValueError(f"`texts` must hold strings only. Received: texts[{i}]={text!r}")
     for i in range(0, len(texts), batch_size):
         yield tf.constant(texts[i : i + batch_size], dtype=tf.string)
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from keras_s2s import cli, data
+from keras_s2s.training import run_directory
 
 TINY = [
     "--tokenizer",
@@ -101,8 +102,8 @@ def test_a_run_refused_by_its_model_leaves_nothing_that_blocks_a_retry(tmp_path,
         err = capsys.readouterr().err
         assert "units" in err or "epochs" in err
         assert not out.exists() or list(out.iterdir()) == []  # no settings, no tokenizers
-    assert cli.main(base) == 0  # the same directory, good settings: a new run, no --resume needed
-    assert (out / "model.keras").exists()
+    # so a retry there with good settings is a new run (no "already holds a run", no --resume)
+    assert not run_directory.holds_run(out)
 
 
 def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):

@@ -171,7 +171,7 @@ def test_existing_directory_needs_overwrite_and_failures_leave_nothing(exported,
     assert target.exists() and sorted(p.name for p in (tmp_path / "model").iterdir()) == ["1"]
 
 
-def test_overwrite_never_replaces_a_directory_that_is_not_an_export(exported, tmp_path):
+def test_overwrite_never_replaces_a_directory_that_is_not_an_export(exported, tmp_path, monkeypatch):
     translator, _ = exported
     run = tmp_path / "run"
     run.mkdir()
@@ -179,9 +179,16 @@ def test_overwrite_never_replaces_a_directory_that_is_not_an_export(exported, tm
     with pytest.raises(FileExistsError, match="no saved_model.pb"):
         translator.export_saved_model(run, overwrite=True)
     assert (run / "model.keras").read_bytes() == b"weights"
-    exported_dir = translator.export_saved_model(tmp_path / "served" / "1")
-    translator.export_saved_model(exported_dir, overwrite=True)  # an earlier export: replaced
-    assert (tmp_path / "served" / "1" / "saved_model.pb").exists()
+
+    def saving(*args, **kwargs):
+        raise RuntimeError("saving")
+
+    earlier = tmp_path / "served" / "1"  # an earlier export may be replaced: the save is reached
+    earlier.mkdir(parents=True)
+    (earlier / "saved_model.pb").write_bytes(b"")
+    monkeypatch.setattr(tf.saved_model, "save", saving)
+    with pytest.raises(RuntimeError, match="saving"):
+        translator.export_saved_model(earlier, overwrite=True)
 
 
 def test_export_entry_point_and_bad_arguments(exported, tmp_path):

@@ -332,6 +332,12 @@ def test_negative_samples_and_out_of_memory_are_user_errors(tmp_path, capsys, mo
 
     with pytest.raises(ValueError, match="--samples must be an int >= 0. Received: samples=-1"):
         TrainSettings(samples=-1)
+    missing = ["train", "--source", str(tmp_path / "no.src"), "--target", str(tmp_path / "no.tgt")]
+    assert (
+        cli.main([*missing, "--output-dir", str(tmp_path / "r"), "--tokenizer", "char", "--vocab-size", "99"])
+        == 1
+    )
+    assert "--vocab-size does not apply to --tokenizer char" in capsys.readouterr().err
 
     def exhausted(args):
         raise tf.errors.ResourceExhaustedError(

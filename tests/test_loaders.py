@@ -49,6 +49,8 @@ def test_load_parallel_missing_file(tmp_path):
     (tmp_path / "s.txt").write_text("a\n")
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         load_parallel(tmp_path / "s.txt", tmp_path / "nope.txt")
+    with pytest.raises(IsADirectoryError, match="got a directory"):
+        load_parallel(tmp_path / "s.txt", tmp_path)
 
 
 def test_load_tsv_ignores_extra_columns_and_blank_lines(tmp_path):

@@ -157,6 +157,11 @@ def train(args):
         settings = TrainSettings.from_options(options, stored=read_settings(args.output_dir))
     else:
         settings = TrainSettings.from_options(options)  # the defaults: `TRAIN_DEFAULTS`
+    if settings.tokenizer == "char" and "vocab_size" in options:
+        print(
+            "keras-s2s: note: --vocab-size does not apply to --tokenizer char (one id per character seen).",
+            file=sys.stderr,
+        )
     strategy = get_strategy(args.distribute)
     train_pairs, val_pairs = load_training_data(settings)
     start = time.monotonic()

@@ -16,6 +16,8 @@ import numpy as np
 
 def _read_bytes(path):
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Expected a text file, got a directory. Received: path={path!r}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file. Received: path={path!r}")
     with open(path, "rb") as f:

@@ -127,7 +127,7 @@ def test_translate_arguments_and_stdin(run_dir, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a b c\nd \xff\xfe e\n")))
     assert cli.main(["translate", "--model", str(out), "--strategy", "greedy"]) == 1
     captured = capsys.readouterr()
-    assert captured.out == "" and "not valid UTF-8: line 2, byte 2 of the line is ff" in captured.err
+    assert captured.out == "" and "not valid UTF-8: line 2, byte offset 2 in the line is ff" in captured.err
 
 
 def test_evaluate_reports_bleu_chrf_and_buckets(run_dir, capsys):
@@ -223,11 +223,24 @@ def test_export_both_formats_and_translate_with_the_saved_model(run_dir, capsys)
 def test_export_never_replaces_the_run_it_exports(run_dir, capsys):
     tmp, out = run_dir
     before = sorted(p.name for p in out.iterdir())
-    for output in (out, tmp, out / "model.keras"):
-        args = ["export", "--model", str(out), "--output", str(output), "--overwrite", "--strategy", "greedy"]
-        assert cli.main(args) == 1
-        assert "would replace the run directory" in capsys.readouterr().err
+    for output, fmt in ((out, "saved_model"), (tmp, "saved_model"), (out / "model.keras", "litert")):
+        args = ["export", "--model", str(out), "--output", str(output), "--overwrite", "--format", fmt]
+        assert cli.main([*args, "--strategy", "greedy"]) == 1
+        assert "part of the run being read" in capsys.readouterr().err
+    # LiteRT's side files too: settings.tflite would write settings.json
+    args = ["export", "--model", str(out), "--format", "litert", "--output", str(out / "settings.tflite")]
+    assert cli.main([*args, "--overwrite", "--strategy", "greedy"]) == 1
+    assert f"would replace {out / 'settings.json'}" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == before
+    # an earlier export inside the run (a new path there) may be replaced
+    from keras_s2s.cli.commands import _check_output_spares_run
+
+    (out / "export" / "1").mkdir(parents=True)
+    _check_output_spares_run(str(out), [str(out / "export" / "1")])
+    (out / "export" / "1").rmdir()
+    (out / "export").rmdir()
+    with pytest.raises(ValueError, match="backup"):
+        _check_output_spares_run(str(out), [str(out / "backup" / "x.tflite")])
     other = tmp / "not_an_export"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
@@ -301,6 +314,7 @@ def test_unequal_line_counts_and_corrupt_model(run_dir, tmp_path, capsys):
     assert "source_tokenizer.json is corrupt" in capsys.readouterr().err
     # a tokenizer of another size than the model's: not silently [UNK] everywhere
     (broken / "model.keras").write_bytes((out / "model.keras").read_bytes())
+    (broken / "settings.json").write_text((out / "settings.json").read_text())  # a run made by train
     config = json.loads((out / "target_tokenizer.json").read_text())
     config["config"]["vocabulary"] = config["config"]["vocabulary"][:-3]
     (broken / "source_tokenizer.json").write_text((out / "source_tokenizer.json").read_text())
@@ -350,6 +364,15 @@ def test_negative_samples_and_out_of_memory_are_user_errors(tmp_path, capsys, mo
     assert (
         "out of memory (OOM when allocating" in err and "--beam-size" in err and "internal error" not in err
     )
+    # PyTorch's and JAX's out-of-memory errors, by name and status
+    from keras_s2s.cli import _out_of_memory
+
+    assert _out_of_memory(type("OutOfMemoryError", (RuntimeError,), {})("CUDA out of memory"))
+    assert _out_of_memory(type("XlaRuntimeError", (RuntimeError,), {})("RESOURCE_EXHAUSTED: Out of memory"))
+    assert not _out_of_memory(type("XlaRuntimeError", (RuntimeError,), {})("INVALID_ARGUMENT: shapes"))
+    monkeypatch.setattr(commands, "train", exhausted)
+    assert cli.main(["train", "--output-dir", str(tmp_path / "r")]) == 1
+    assert "into a new --output-dir" in capsys.readouterr().err
 
 
 def test_unknown_choices_and_help_without_traceback():

@@ -179,6 +179,9 @@ def test_overwrite_never_replaces_a_directory_that_is_not_an_export(exported, tm
     with pytest.raises(FileExistsError, match="no saved_model.pb"):
         translator.export_saved_model(run, overwrite=True)
     assert (run / "model.keras").read_bytes() == b"weights"
+    with pytest.raises(FileExistsError, match="is a file, not an earlier export"):
+        translator.export_saved_model(run / "model.keras", overwrite=True)
+    assert (run / "model.keras").read_bytes() == b"weights"
 
     def saving(*args, **kwargs):
         raise RuntimeError("saving")

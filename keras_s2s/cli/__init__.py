@@ -35,13 +35,12 @@ def main(argv=None, args=None):
         print(f"keras-s2s {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001  (sorted into user errors and bugs)
-        if _out_of_memory(error) and not args.debug:
+        if _out_of_memory(error):
+            if args.debug:
+                traceback.print_exc()
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            print(
-                f"keras-s2s {args.command}: error: out of memory ({first[:200]}). Use a smaller "
-                "--beam-size, --batch-size or --max-length.",
-                file=sys.stderr,
-            )
+            hint = _MEMORY_HINTS.get(args.command, "")
+            print(f"keras-s2s {args.command}: error: out of memory ({first[:200]}).{hint}", file=sys.stderr)
             return 1
         if args.debug or not is_user_error(error):
             traceback.print_exc()
@@ -59,9 +58,28 @@ def main(argv=None, args=None):
         return 1
 
 
+#: What to lower after an out-of-memory error, per command.
+_MEMORY_HINTS = {
+    "train": (
+        " Train again with a smaller --batch-size (or --max-train-tokens) into a new --output-dir, "
+        "or delete this one: --resume keeps the run's batch size."
+    ),
+    "translate": " Use a smaller --beam-size or --max-length.",
+    "evaluate": " Use a smaller --beam-size or --max-length.",
+    "attention": " Use a smaller --beam-size or --max-length.",
+    "export": " Use a smaller --beam-size or --max-source-length.",
+}
+
+
 def _out_of_memory(error):
-    """A failed allocation (TensorFlow's `ResourceExhaustedError`, Python's `MemoryError`)."""
-    return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
+    """A failed allocation: TensorFlow's `ResourceExhaustedError`, PyTorch's
+    `OutOfMemoryError`, a JAX `RESOURCE_EXHAUSTED`, Python's `MemoryError`."""
+    if isinstance(error, MemoryError) or type(error).__name__ in (
+        "ResourceExhaustedError",
+        "OutOfMemoryError",
+    ):
+        return True
+    return type(error).__name__ == "XlaRuntimeError" and "RESOURCE_EXHAUSTED" in str(error)
 
 
 def _check_backend(args):

@@ -100,6 +100,7 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
 
 #: Decoding flags a SavedModel cannot take (it decodes as exported), with their defaults.
 _EXPORT_FIXED = {
+    "strategy": "beam",
     "beam_size": 4,
     "length_penalty": 0.6,
     "coverage_penalty": 0.0,
@@ -108,7 +109,6 @@ _EXPORT_FIXED = {
     "top_k": None,
     "top_p": None,
     "seed": None,
-    "replace_unknown": False,
 }
 
 
@@ -227,7 +227,7 @@ def _stdin_lines():
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
         raise ValueError(
-            f"standard input is not valid UTF-8: line {line}, byte {column} of the line is "
+            f"standard input is not valid UTF-8: line {line}, byte offset {column} in the line is "
             f"{data[error.start : error.end].hex(' ')} ({error.reason}). Nothing was translated; "
             "convert the input to UTF-8 (e.g. with iconv)."
         ) from None
@@ -288,7 +288,10 @@ def export(args):
             f"--quantization applies to --format litert only. Received: --format {args.format} "
             f"--quantization {args.quantization}"
         )
-    _check_output_spares_run(args.model, args.output)
+    from keras_s2s.export.litert_exporter import litert_paths
+
+    targets = [args.output] if args.format == "saved_model" else list(litert_paths(args.output).values())
+    _check_output_spares_run(args.model, targets)
     translator = load_translator(args.model, args, allow_saved_model=False, purpose="export")
     kwargs = {"overwrite": args.overwrite, "max_source_length": args.max_source_length}
     if args.format == "litert":
@@ -304,17 +307,17 @@ def export(args):
     print(f"Wrote {path}")
 
 
-def _check_output_spares_run(model, output):
-    """`--output` must not be the run directory, hold it, or be one of its files."""
-    run = os.path.realpath(model)
-    out = os.path.realpath(output)
-    inside = out.startswith(run.rstrip(os.sep) + os.sep)
-    if out == run or run.startswith(out.rstrip(os.sep) + os.sep) or (inside and os.path.exists(out)):
-        raise ValueError(
-            f"--output {output} would replace the run directory being exported or files in it "
-            f"({model}). Choose an output path outside it (or a new one inside it). "
-            f"Received: --model {model} --output {output}"
-        )
+def _check_output_spares_run(model, outputs, flag="--output"):
+    """No path about to be written may replace an entry of the run (`run_entry_hit`)."""
+    from keras_s2s.training.run_directory import run_entry_hit
+
+    for path in outputs:
+        entry = run_entry_hit(model, path)
+        if entry is not None:
+            raise ValueError(
+                f"{flag} would replace {entry}, part of the run being read ({model}). Choose a path "
+                f"outside it, or a new one inside it. Received: {flag} {path}"
+            )
 
 
 def attention(args):
@@ -335,6 +338,7 @@ def average(args):
 
     if not isinstance(args.last, int) or args.last < 1:
         raise ValueError(f"--last must be an int >= 1. Received: last={args.last!r}")
+    _check_output_spares_run(args.model, [args.output_dir], flag="--output-dir")
     model, _, _, _ = rd.load_run(args.model)
     paths = checkpoint_paths(args.model)
     if len(paths) < args.last:

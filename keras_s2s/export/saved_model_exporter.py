@@ -151,6 +151,11 @@ def _tokenizer_settings(tokenizer):
 def _check_replaceable(path, overwrite):
     """`overwrite` replaces an earlier SavedModel (or an empty directory) only."""
     path = os.path.abspath(os.fspath(path))
+    if overwrite and os.path.lexists(path) and not os.path.isdir(path):
+        raise FileExistsError(
+            f"{path} is a file, not an earlier export; overwrite=True replaces an earlier SavedModel "
+            f"directory only. Received: path={os.fspath(path)!r}, overwrite=True"
+        )
     if not overwrite or not os.path.isdir(path) or not os.listdir(path):
         return
     if not os.path.isfile(os.path.join(path, "saved_model.pb")):

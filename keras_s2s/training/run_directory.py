@@ -52,6 +52,40 @@ def write_settings(directory, settings):
     write_json(os.path.join(directory, SETTINGS_FILE), settings.to_json())
 
 
+#: What `train` writes into a run directory (besides `model.keras`, the settings and tokenizers).
+RUN_ENTRIES = (
+    MODEL_FILE,
+    SOURCE_TOKENIZER_FILE,
+    TARGET_TOKENIZER_FILE,
+    SETTINGS_FILE,
+    HISTORY_FILE,
+    BACKUP_DIR,
+    "checkpoints",
+    "logs",
+)
+
+
+def run_entry_hit(directory, path):
+    """The entry of the run in `directory` that writing `path` would replace, else None.
+
+    `path` replaces an entry when it is that entry, holds it (the run
+    directory itself, or a folder above it) or lies inside it (a file in
+    `backup/`). A new path elsewhere inside the run directory (an export
+    folder) replaces nothing.
+    """
+    run = os.path.realpath(directory)
+    target = os.path.realpath(path)
+    for name in RUN_ENTRIES:
+        entry = os.path.join(run, name)
+        if (
+            target == entry
+            or entry.startswith(target.rstrip(os.sep) + os.sep)
+            or target.startswith(entry + os.sep)
+        ):
+            return entry
+    return None
+
+
 def holds_run(directory):
     """Whether `directory` already holds (the start of) a training run."""
     return any(
@@ -153,10 +187,13 @@ def load_run(directory):
         raise RunDirectoryError(f"{directory} is not a directory.")
     source_tokenizer, target_tokenizer = load_tokenizers(directory)
     model = load_model(os.path.join(directory, MODEL_FILE))
-    # `train` sizes the model by its tokenizers: any difference is a damaged file.
+    # `train` (whose runs hold settings.json) sizes the model by its tokenizers:
+    # there, any difference is a damaged file. (A run directory put together by
+    # hand may pad the model's vocabulary; `Translator` checks that it fits.)
+    made_by_train = os.path.exists(os.path.join(directory, SETTINGS_FILE))
     for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
         expected = getattr(model, f"{side}_vocab_size", None)
-        if expected is not None and tokenizer.vocab_size != expected:
+        if made_by_train and expected is not None and tokenizer.vocab_size != expected:
             raise RunDirectoryError(
                 f"{os.path.join(directory, f'{side}_tokenizer.json')} holds {tokenizer.vocab_size} tokens but "
                 f"the model was trained with {expected}: the tokenizer file does not belong to this model "

@@ -48,6 +48,7 @@ def without_op_determinism():
     config.enable_op_determinism()
 
 
+@pytest.mark.slow  # XLA compilation: 69-91 s on 2 cores, the slowest test of `make test`
 def test_trains_under_xla(without_op_determinism):
     """`jit_compile=True` (Keras' "auto" on a GPU) trains, to the graph's losses.
 

@@ -98,23 +98,11 @@ def load_translator(path, args, allow_saved_model=True, purpose=None):
     )
 
 
-#: Decoding flags a SavedModel cannot take (it decodes as exported), with their defaults.
-_EXPORT_FIXED = {
-    "strategy": "beam",
-    "beam_size": 4,
-    "length_penalty": 0.6,
-    "coverage_penalty": 0.0,
-    "min_length": 0,
-    "temperature": 1.0,
-    "top_k": None,
-    "top_p": None,
-    "seed": None,
-}
-
-
 def _note_fixed_decoding(args, saved_model):
     """Says which given decoding flags a SavedModel ignores (its strategy is fixed at export)."""
-    given = [name for name, default in _EXPORT_FIXED.items() if getattr(args, name, default) != default]
+    from keras_s2s.cli.parser import DECODING_DEFAULTS
+
+    given = [name for name, default in DECODING_DEFAULTS.items() if getattr(args, name, default) != default]
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         print(
@@ -224,8 +212,9 @@ def _stdin_lines():
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
+        from keras_s2s.data.loaders import utf8_error_position
+
+        line, column = utf8_error_position(data, error)
         raise ValueError(
             f"standard input is not valid UTF-8: line {line}, byte offset {column} in the line is "
             f"{data[error.start : error.end].hex(' ')} ({error.reason}). Nothing was translated; "

@@ -34,7 +34,21 @@ TRAIN_DEFAULTS = {
 }
 
 
-def _add_decoding(parser, default="beam"):
+#: The decoding flags' defaults (a SavedModel decodes as exported: `commands` names the flags given otherwise).
+DECODING_DEFAULTS = {
+    "strategy": "beam",
+    "beam_size": 4,
+    "length_penalty": 0.6,
+    "coverage_penalty": 0.0,
+    "min_length": 0,
+    "temperature": 1.0,
+    "top_k": None,
+    "top_p": None,
+    "seed": None,
+}
+
+
+def _add_decoding(parser, default=DECODING_DEFAULTS["strategy"]):
     group = parser.add_argument_group("decoding")
     group.add_argument(
         "--strategy",
@@ -42,22 +56,34 @@ def _add_decoding(parser, default="beam"):
         default=default,
         help=f"search strategy (default: {default})",
     )
-    group.add_argument("--beam-size", type=int, default=4, help="beam width (default: 4)")
     group.add_argument(
-        "--length-penalty", type=float, default=0.6, help="GNMT length penalty alpha, 0 = none (default: 0.6)"
+        "--beam-size", type=int, default=DECODING_DEFAULTS["beam_size"], help="beam width (default: 4)"
+    )
+    group.add_argument(
+        "--length-penalty",
+        type=float,
+        default=DECODING_DEFAULTS["length_penalty"],
+        help="GNMT length penalty alpha, 0 = none (default: 0.6)",
     )
     group.add_argument(
         "--coverage-penalty",
         type=float,
-        default=0.0,
+        default=DECODING_DEFAULTS["coverage_penalty"],
         metavar="BETA",
         help="beam search: GNMT coverage penalty beta, 0 = none (default: 0; GNMT used 0.2)",
     )
     group.add_argument(
-        "--min-length", type=int, default=0, metavar="N", help="no [END] before N target tokens (default: 0)"
+        "--min-length",
+        type=int,
+        default=DECODING_DEFAULTS["min_length"],
+        metavar="N",
+        help="no [END] before N target tokens (default: 0)",
     )
     group.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling: divides the logits (default: 1.0)"
+        "--temperature",
+        type=float,
+        default=DECODING_DEFAULTS["temperature"],
+        help="sampling: divides the logits (default: 1.0)",
     )
     group.add_argument(
         "--top-k", type=int, default=None, metavar="K", help="sampling: among the K most likely tokens only"

@@ -19,12 +19,9 @@ class SavedModelTranslator:
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
 
-        if max_length is not None and (
-            not isinstance(max_length, int) or isinstance(max_length, bool) or not 1 <= max_length < 2**31
-        ):
-            raise ValueError(
-                f"`max_length` must be a positive int (at most 2**31 - 1) or None. Received: max_length={max_length!r}"
-            )
+        from keras_s2s.decoding.validation import validate_max_length
+
+        validate_max_length(max_length)
         self.path = path
         signatures = tf.saved_model.load(path).signatures
         self.max_length = max_length

@@ -37,6 +37,13 @@ class CorpusEncodingError(UnicodeDecodeError):
         return self.reason
 
 
+def utf8_error_position(data, error):
+    """`(line, column)` of a `UnicodeDecodeError` of `data`: line from 1, the byte's offset in it from 0."""
+    line = data.count(b"\n", 0, error.start) + 1
+    column = error.start - (data.rfind(b"\n", 0, error.start) + 1)
+    return line, column
+
+
 def _decode(data, path, errors):
     """`data` as text; invalid UTF-8 raises with its line and byte offset."""
     if errors not in ENCODING_ERRORS:
@@ -45,8 +52,7 @@ def _decode(data, path, errors):
         return data.decode("utf-8", errors=errors)
     except UnicodeDecodeError as error:
         offset = error.start
-        line = data.count(b"\n", 0, offset) + 1
-        column = offset - (data.rfind(b"\n", 0, offset) + 1)
+        line, column = utf8_error_position(data, error)
         bad = data[error.start : error.end].hex(" ")
         raise CorpusEncodingError(
             "utf-8",

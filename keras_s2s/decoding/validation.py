@@ -26,6 +26,25 @@ def validate_positive_int(name, value, allow_none=False):
     return int(value)
 
 
+#: The largest `max_length`: a decode counts its steps in int32.
+MAX_INT32 = 2**31 - 1
+
+
+def validate_max_length(max_length):
+    """Return `max_length` unchanged if None or an int in `[1, 2**31 - 1]`; Keras-style ValueError otherwise.
+
+    The check of `generate`, `Translator` and the CLI's SavedModel
+    translator (a larger value would wrap around in the int32 step count).
+    """
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int) or not 1 <= max_length <= MAX_INT32
+    ):
+        raise ValueError(
+            f"`max_length` must be a positive int (at most 2**31 - 1) or None. Received: max_length={max_length!r}"
+        )
+    return max_length
+
+
 def validate_min_length(min_length):
     """Return `min_length` as an int; Keras-style ValueError unless it is >= 0."""
     if (

@@ -23,9 +23,6 @@ import keras
 
 from keras_s2s.decoding.dynamic_decode import slice_steps
 
-#: The largest `max_length`: the decode counts its steps in int32.
-MAX_INT32 = 2**31 - 1
-
 
 def in_tf_graph():
     """Whether we are tracing a TensorFlow graph (generate inside a user's `tf.function`)."""

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_s2s import decoding
+from keras_s2s.decoding.validation import validate_max_length
 from keras_s2s.models import compiled_generate
 from keras_s2s.models.label_smoothed_cross_entropy import LabelSmoothedCrossEntropy
 from keras_s2s.models.masked_cross_entropy import MaskedCrossEntropy
@@ -201,15 +202,7 @@ class EncoderDecoderModel(keras.Model):
         """
         strategy = decoding.get(strategy)
         source_ids = self._check_source_ids(source_ids)
-        if max_length is not None and (
-            not isinstance(max_length, int)
-            or isinstance(max_length, bool)
-            or not 1 <= max_length <= compiled_generate.MAX_INT32
-        ):
-            raise ValueError(
-                "`max_length` must be a positive int (at most 2**31 - 1) or None. "
-                f"Received: max_length={max_length!r}"
-            )
+        validate_max_length(max_length)
         if compiled_generate.in_tf_graph():  # inside a user's tf.function: trace the decode
             if max_length is None:
                 max_length = compiled_generate.default_max_length_tensor(source_ids)

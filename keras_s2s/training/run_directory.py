@@ -20,6 +20,7 @@ import keras
 
 from keras_s2s.files import atomic_path, write_json
 from keras_s2s.training.dtype_policy import global_dtype_policy
+from keras_s2s.training.epoch_checkpoints import CHECKPOINT_DIR
 from keras_s2s.training.settings import TrainSettings
 
 MODEL_FILE = "model.keras"
@@ -28,6 +29,7 @@ TARGET_TOKENIZER_FILE = "target_tokenizer.json"
 SETTINGS_FILE = "settings.json"
 HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
+LOGS_DIR = "logs"  # TensorBoard's
 
 
 class RunDirectoryError(ValueError):
@@ -60,8 +62,8 @@ RUN_ENTRIES = (
     SETTINGS_FILE,
     HISTORY_FILE,
     BACKUP_DIR,
-    "checkpoints",
-    "logs",
+    CHECKPOINT_DIR,
+    LOGS_DIR,
 )
 
 
@@ -191,11 +193,14 @@ def load_run(directory):
     # there, any difference is a damaged file. (A run directory put together by
     # hand may pad the model's vocabulary; `Translator` checks that it fits.)
     made_by_train = os.path.exists(os.path.join(directory, SETTINGS_FILE))
-    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+    for side, tokenizer, name in (
+        ("source", source_tokenizer, SOURCE_TOKENIZER_FILE),
+        ("target", target_tokenizer, TARGET_TOKENIZER_FILE),
+    ):
         expected = getattr(model, f"{side}_vocab_size", None)
         if made_by_train and expected is not None and tokenizer.vocab_size != expected:
             raise RunDirectoryError(
-                f"{os.path.join(directory, f'{side}_tokenizer.json')} holds {tokenizer.vocab_size} tokens but "
+                f"{os.path.join(directory, name)} holds {tokenizer.vocab_size} tokens but "
                 f"the model was trained with {expected}: the tokenizer file does not belong to this model "
                 "(damaged or replaced)."
             )

@@ -318,7 +318,7 @@ def _fit(
         delete_checkpoint=False,
         strategy=strategy,
     )
-    tensorboard = keras.callbacks.TensorBoard(os.path.join(write_dir, "logs"), write_graph=False)
+    tensorboard = keras.callbacks.TensorBoard(os.path.join(write_dir, rd.LOGS_DIR), write_graph=False)
     # Order matters at epoch ends: the history row is written before the backup.
     callbacks = [
         nan_guard,

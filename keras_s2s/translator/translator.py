@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_s2s import decoding
+from keras_s2s.decoding.validation import validate_max_length
 from keras_s2s.text.unknown_replacement import replace_unknown
 from keras_s2s.text.vocabulary import END_ID, PAD_ID
 
@@ -54,12 +55,7 @@ class Translator:
             )
         _check_vocab("source", source_tokenizer, model.source_vocab_size)
         _check_vocab("target", target_tokenizer, model.target_vocab_size)
-        if max_length is not None and (
-            not isinstance(max_length, int) or isinstance(max_length, bool) or not 1 <= max_length < 2**31
-        ):
-            raise ValueError(
-                f"`max_length` must be a positive int (at most 2**31 - 1) or None. Received: max_length={max_length!r}"
-            )
+        validate_max_length(max_length)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}")
         self.model = model
